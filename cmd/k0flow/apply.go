@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/k0flow/k0flow/phases"
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:    "apply",
+		summary: "Run the workflow's phases in order, resuming a failed or interrupted run",
+		usage:   "apply [FILE] [-var k=v]... [-var-file F] [--from PHASE | --only PHASE | --fresh]",
+		example: "k0flow apply deploy.hcl -var kof_enabled=true",
+		run:     cmdApply,
+	})
+}
+
+type selectArgs struct {
+	opts phases.Options
+}
+
+func (s *selectArgs) add(fs *pflag.FlagSet) {
+	fs.StringVar(&s.opts.From, "from", "", "re-run this phase and every later one")
+	fs.StringVar(&s.opts.Only, "only", "", "run only this phase")
+	fs.BoolVar(&s.opts.Fresh, "fresh", false, "ignore earlier completions and run every phase")
+}
+
+func (s *selectArgs) check() error {
+	n := 0
+	for _, set := range []bool{s.opts.From != "", s.opts.Only != "", s.opts.Fresh} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageErrorf("--from, --only and --fresh exclude each other")
+	}
+	return nil
+}
+
+func cmdApply(c *cli, args []string) error {
+	cmd := find("apply")
+	fs := c.flags(cmd)
+	var wa workflowArgs
+	var sel selectArgs
+	wa.add(fs)
+	sel.add(fs)
+	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if err := sel.check(); err != nil {
+		return err
+	}
+	l, err := c.loadWorkflow(fs, &wa, true)
+	if err != nil {
+		return err
+	}
+	store := statestore.Open(l.wf.StateDir)
+	unlock, err := store.LockRun("apply " + l.wf.Filename)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	plan, err := c.prepare(l, store, sel.opts)
+	if err != nil {
+		return err
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	runner := &phases.Runner{
+		Store:    store,
+		Observer: &textObserver{w: c.stdout, stateDir: store.Dir},
+		Output:   c.stdout,
+		Signals:  sigs,
+		Grace:    *grace,
+		Bin:      binPath(),
+		Version:  version(),
+		Env:      c.env,
+	}
+	_, err = runner.Apply(plan)
+	return err
+}
+
+// prepare is the part of apply that happens under the run lock before the
+// run starts: recover abandoned runs, load the state, plan, preflight. Any
+// error here leaves the state as it was.
+func (c *cli) prepare(l *loaded, store *statestore.Store, opts phases.Options) (*phases.Plan, error) {
+	ids, err := store.RecoverLocked()
+	if err != nil {
+		return nil, err
+	}
+	c.noteRecovered(ids)
+	st, err := store.Load()
+	if err != nil && !statestore.IsNotExist(err) {
+		return nil, err
+	}
+	if err := setInfra(l, st); err != nil {
+		return nil, err
+	}
+	plan, diags := phases.NewPlan(l.wf, l.scope, st, opts)
+	if err := c.diagnostics(l.loader, diags); err != nil {
+		return nil, err
+	}
+	if err := c.diagnostics(l.loader, plan.Preflight()); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// setInfra lets infra.* read the cached Terraform outputs, if any.
+func setInfra(l *loaded, st *statestore.State) error {
+	if st == nil || st.InfrastructureFacts == nil || st.InfrastructureFacts.Outputs == nil {
+		return nil
+	}
+	v, err := workflow.CtyValue(st.InfrastructureFacts.Outputs)
+	if err != nil {
+		return fmt.Errorf("read infrastructure_facts.outputs: %w", err)
+	}
+	l.scope.SetInfra(v)
+	return nil
+}
+
+// binPath is this k0flow, for phases to call back as $K0FLOW_BIN.
+func binPath() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "k0flow"
+}

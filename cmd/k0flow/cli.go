@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+// cli is what every command shares: its streams and environment.
+type cli struct {
+	stdout, stderr io.Writer
+	env            []string
+}
+
+func (c *cli) getenv(name string) string {
+	for _, kv := range c.env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// flags returns a flag set whose --help prints the command's usage and example.
+func (c *cli) flags(cmd *command) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(cmd.name, pflag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(c.stdout, "%s\n\nUsage: k0flow %s\n\nFlags:\n%s", cmd.summary, cmd.usage, fs.FlagUsages())
+		if cmd.example != "" {
+			fmt.Fprintf(c.stdout, "\nExample:\n  %s\n", strings.ReplaceAll(cmd.example, "\n", "\n  "))
+		}
+	}
+	return fs
+}
+
+func (c *cli) parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return err
+		}
+		return usageErrorf("%v (see --help)", err)
+	}
+	return nil
+}
+
+// output is the --output flag of reading commands.
+type output struct{ format string }
+
+func (o *output) add(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.format, "output", "o", "text", "output format: text or json")
+}
+
+func (o *output) check() error {
+	if o.format != "text" && o.format != "json" {
+		return usageErrorf("--output must be text or json, not %q", o.format)
+	}
+	return nil
+}
+
+func (o *output) json() bool { return o.format == "json" }
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// workflowArgs are the flags of commands that read deploy.hcl.
+type workflowArgs struct {
+	vars     []string
+	varFiles []string
+	stateDir string
+}
+
+func (a *workflowArgs) add(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&a.vars, "var", nil, "set a variable: -var name=value (repeatable)")
+	fs.StringArrayVar(&a.varFiles, "var-file", nil, "read variables from an HCL or JSON file (repeatable)")
+	fs.StringVar(&a.stateDir, "state-dir", "", "state directory (default: the workflow's state_dir)")
+}
+
+// loaded is a workflow with its variables resolved and evaluated.
+type loaded struct {
+	loader *workflow.Loader
+	wf     *workflow.Workflow
+	scope  *workflow.Scope
+}
+
+// loadWorkflow decodes FILE (default deploy.hcl) and evaluates it with the
+// variables given. Diagnostics are rendered here; errors exit 2.
+func (c *cli) loadWorkflow(fs *pflag.FlagSet, a *workflowArgs, requireAll bool) (*loaded, error) {
+	file := "deploy.hcl"
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		file = fs.Arg(0)
+	default:
+		return nil, usageErrorf("expected at most one workflow file, got %q", fs.Args())
+	}
+	l := &loaded{loader: workflow.NewLoader()}
+	wf, diags := l.loader.Load(file)
+	if err := c.diagnostics(l.loader, diags); err != nil || wf == nil {
+		return nil, orExit(err, exitUsage)
+	}
+	l.wf = wf
+	if a.stateDir != "" {
+		wf.StateDir, _ = filepath.Abs(a.stateDir)
+	}
+	vals, diags := l.loader.ResolveVariables(wf, workflow.VarInputs{Env: c.env, Files: a.varFiles, Args: a.vars}, requireAll)
+	if err := c.diagnostics(l.loader, diags); err != nil {
+		return nil, err
+	}
+	l.scope, diags = l.loader.NewScope(wf, vals)
+	if err := c.diagnostics(l.loader, diags); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func orExit(err error, code int) error {
+	if err != nil {
+		return err
+	}
+	return silent(code)
+}
+
+// diagnostics renders diags with source snippets; errors give exit 2.
+func (c *cli) diagnostics(l *workflow.Loader, diags hcl.Diagnostics) error {
+	if len(diags) == 0 {
+		return nil
+	}
+	width, color := 0, false
+	if f, ok := c.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		width, _, _ = term.GetSize(int(f.Fd()))
+		color = c.getenv("NO_COLOR") == ""
+	}
+	w := hcl.NewDiagnosticTextWriter(c.stderr, l.Files(), uint(width), color)
+	_ = w.WriteDiagnostics(diags)
+	if diags.HasErrors() {
+		return silent(exitUsage)
+	}
+	return nil
+}
+
+// stateDir finds the state for commands that only touch state: --state-dir,
+// then $K0FLOW_STATE_DIR (set for every phase), then the state_dir of
+// ./deploy.hcl, then ./state, the bash project's own layout.
+func (c *cli) stateDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := c.getenv("K0FLOW_STATE_DIR"); env != "" {
+		return env
+	}
+	if _, err := os.Stat("deploy.hcl"); err == nil {
+		if wf, diags := workflow.NewLoader().Load("deploy.hcl"); wf != nil && !diags.HasErrors() {
+			return wf.StateDir
+		}
+	}
+	return "state"
+}
+
+// openState opens the state directory and records runs whose runner died.
+func (c *cli) openState(flag string) *statestore.Store {
+	store := statestore.Open(c.stateDir(flag))
+	if ids, err := store.RecoverAbandoned(); err == nil {
+		c.noteRecovered(ids)
+	}
+	return store
+}
+
+func (c *cli) noteRecovered(ids []string) {
+	for _, id := range ids {
+		fmt.Fprintf(c.stderr, "Note: run %s was left running by a runner that is gone; recorded it as interrupted.\n", id)
+	}
+}
+
+// loadState loads the state, turning "no state yet" into a clear error.
+func loadState(store *statestore.Store) (*statestore.State, error) {
+	st, err := store.Load()
+	if statestore.IsNotExist(err) {
+		return nil, &exitError{code: exitFailure, err: fmt.Errorf("no deployment state in %s: run 'k0flow apply' first, or pass --state-dir", store.Dir)}
+	}
+	return st, err
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+)
+
+func init() {
+	register(&command{
+		name:    "fmt",
+		summary: "Rewrite a workflow file in canonical HCL style",
+		usage:   "fmt [FILE] [--check]",
+		example: "k0flow fmt --check deploy.hcl",
+		run:     cmdFmt,
+	})
+}
+
+func cmdFmt(c *cli, args []string) error {
+	fs := c.flags(find("fmt"))
+	check := fs.Bool("check", false, "only report whether the file is formatted (exit 1 if not)")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	file := "deploy.hcl"
+	if fs.NArg() > 0 {
+		file = fs.Arg(0)
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if _, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos); diags.HasErrors() {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s", diags.Error())}
+	}
+	formatted := hclwrite.Format(src)
+	if bytes.Equal(src, formatted) {
+		return nil
+	}
+	if *check {
+		fmt.Fprintf(c.stdout, "%s is not formatted; run 'k0flow fmt %s'\n", file, file)
+		return silent(exitFailure)
+	}
+	info, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, file)
+	return os.WriteFile(file, formatted, info.Mode().Perm())
+}

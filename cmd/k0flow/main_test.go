@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"gopkg.in/yaml.v3"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"k0flow": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs testdata/scripts/*.txtar: one behaviour each, executing
+// the real k0flow binary as a subprocess.
+func TestScripts(t *testing.T) {
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "../../testdata/scripts",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLES", examples)
+			env.Setenv("DEMO_DELAY", "0")
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"statefield": cmdStatefield,
+			"waitfile":   cmdWaitfile,
+			"copytree":   cmdCopytree,
+			"killpid":    cmdKillpid,
+		},
+	})
+}
+
+// statefield PATH [WANT] asserts a value in state/deployment-state.yaml (or
+// $K0FLOW_STATE_DIR). PATH is dotted; "runs" means deployment_runs and a
+// number indexes a list, negative from the end: runs.-1.phases.x.status.
+// Without WANT it asserts that the path exists; with ! that it does not
+// (or, with WANT, that it differs).
+func cmdStatefield(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: statefield PATH [WANT]")
+	}
+	dir := ts.Getenv("K0FLOW_STATE_DIR")
+	if dir == "" {
+		dir = ts.MkAbs("state")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "deployment-state.yaml"))
+	ts.Check(err)
+	var doc any
+	ts.Check(yaml.Unmarshal(data, &doc))
+	got, found := lookup(doc, args[0])
+	if len(args) == 1 {
+		if found == neg {
+			ts.Fatalf("%s: found=%v, want found=%v", args[0], found, !neg)
+		}
+		return
+	}
+	gotStr := fmt.Sprint(got)
+	if !found {
+		gotStr = "<absent>"
+	}
+	if (gotStr == args[1]) == neg {
+		ts.Fatalf("%s = %q, want %s%q", args[0], gotStr, map[bool]string{true: "not ", false: ""}[neg], args[1])
+	}
+}
+
+func lookup(doc any, path string) (any, bool) {
+	cur := doc
+	for _, seg := range strings.Split(path, ".") {
+		if seg == "runs" {
+			seg = "deployment_runs"
+		}
+		switch t := cur.(type) {
+		case map[string]any:
+			v, ok := t[seg]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil {
+				return nil, false
+			}
+			if i < 0 {
+				i += len(t)
+			}
+			if i < 0 || i >= len(t) {
+				return nil, false
+			}
+			cur = t[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// waitfile FILE waits up to 30s for FILE to exist.
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not appear within 30s", args[0])
+}
+
+// copytree SRC DST copies a directory, keeping file modes.
+func cmdCopytree(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: copytree SRC DST")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if info.IsDir() && (rel == "state" || rel == ".k0flow-demo") {
+			return filepath.SkipDir // a demo run in the source tree is not part of the example
+		}
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	ts.Check(err)
+}
+
+// killpid SIGNAL FILE signals the process group whose leader's pid is in
+// FILE: a phase left behind by a runner that was killed outright.
+func cmdKillpid(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: killpid SIGNAL FILE")
+	}
+	sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL}[args[0]]
+	if sig == 0 {
+		ts.Fatalf("unknown signal %s", args[0])
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	ts.Check(err)
+	_ = syscall.Kill(-pid, sig)
+}

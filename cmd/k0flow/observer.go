@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/k0flow/k0flow/phases"
+	"github.com/k0flow/k0flow/statestore"
+)
+
+// textObserver prints apply's progress: a line when a phase starts, one
+// when it ends, and a summary table.
+type textObserver struct {
+	w        io.Writer
+	stateDir string
+}
+
+func (o *textObserver) RunStarted(run *statestore.Run, plan *phases.Plan) {
+	line := fmt.Sprintf("Run %s: %d phases", run.RunID, len(run.Phases))
+	if run.ResumedFrom != "" {
+		line += ", resuming run " + run.ResumedFrom
+	}
+	fmt.Fprintln(o.w, line)
+}
+
+func (o *textObserver) PhaseStarted(step *phases.Step) {
+	title := fmt.Sprintf("[%d/%d] %s", step.Number, step.Total, step.Phase.Name)
+	if step.Resolved != nil && step.Resolved.Description != "" {
+		title += " — " + step.Resolved.Description
+	}
+	fmt.Fprintln(o.w, title)
+}
+
+func (o *textObserver) PhaseEnded(step *phases.Step, rec *statestore.PhaseRecord) {
+	prefix := fmt.Sprintf("[%d/%d] %s", step.Number, step.Total, step.Phase.Name)
+	switch rec.Status {
+	case statestore.StatusReused:
+		fmt.Fprintf(o.w, "%s reused: %s\n", prefix, step.Reason)
+	case statestore.StatusCompleted:
+		fmt.Fprintf(o.w, "%s completed in %s\n", prefix, seconds(rec.DurationSeconds))
+	case statestore.StatusFailed:
+		fmt.Fprintf(o.w, "%s FAILED: %s%s\n", prefix, rec.Message, o.logNote(rec))
+	case statestore.StatusInterrupted:
+		fmt.Fprintf(o.w, "%s INTERRUPTED%s\n", prefix, o.logNote(rec))
+	}
+}
+
+func (o *textObserver) logNote(rec *statestore.PhaseRecord) string {
+	if rec.Log == "" {
+		return ""
+	}
+	return " (log: " + displayPath(filepath.Join(o.stateDir, rec.Log)) + ")"
+}
+
+func (o *textObserver) RunEnded(run *statestore.Run) {
+	fmt.Fprintln(o.w)
+	printPhaseTable(o.w, run.Phases)
+	fmt.Fprintf(o.w, "\nRun %s %s in %s.\n", run.RunID, run.Outcome, seconds(run.DurationSeconds))
+	switch run.Outcome {
+	case statestore.OutcomeFailed, statestore.OutcomeInterrupted:
+		fmt.Fprintln(o.w, "Fix the cause and run 'k0flow apply' again: completed phases are reused.")
+	}
+}
+
+func printPhaseTable(w io.Writer, list statestore.PhaseList) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHASE\tSTATUS\tDURATION\tNOTE")
+	for _, p := range list {
+		note := p.Message
+		if p.Status == statestore.StatusReused {
+			note = "from " + p.ReusedFrom
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Status, seconds(p.DurationSeconds), note)
+	}
+	tw.Flush()
+}
+
+// seconds renders a stored duration the way people read them.
+func seconds(s *float64) string {
+	if s == nil {
+		return "-"
+	}
+	d := time.Duration(*s * float64(time.Second))
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// displayPath shortens a path relative to the working directory when that
+// is shorter.
+func displayPath(p string) string {
+	if rel, err := filepath.Rel(".", p); err == nil && !strings.HasPrefix(rel, "../..") {
+		if abs, err := filepath.Abs("."); err == nil {
+			if r2, err := filepath.Rel(abs, p); err == nil && len(r2) < len(p) {
+				return r2
+			}
+		}
+	}
+	return p
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/k0flow/k0flow/phases"
+	"github.com/k0flow/k0flow/statestore"
+)
+
+func init() {
+	register(&command{
+		name:    "plan",
+		summary: "Show what apply would do with each phase, and why",
+		usage:   "plan [FILE] [-var k=v]... [-var-file F] [--from P | --only P | --fresh] [--no-checks] [--output json]",
+		example: "k0flow plan -var kof_enabled=true",
+		run:     cmdPlan,
+	})
+}
+
+type planPhaseJSON struct {
+	Name       string `json:"name"`
+	Action     string `json:"action"`
+	Reason     string `json:"reason,omitempty"`
+	ReusedFrom string `json:"reused_from,omitempty"`
+	NeedsInfra bool   `json:"needs_infra"`
+	Command    string `json:"command,omitempty"`
+	Check      string `json:"check,omitempty"`
+}
+
+type planJSON struct {
+	Workflow     string          `json:"workflow"`
+	DeploymentID string          `json:"deployment_id,omitempty"`
+	ResumesRun   string          `json:"resumes_run,omitempty"`
+	Phases       []planPhaseJSON `json:"phases"`
+}
+
+func cmdPlan(c *cli, args []string) error {
+	fs := c.flags(find("plan"))
+	var wa workflowArgs
+	var sel selectArgs
+	var out output
+	wa.add(fs)
+	sel.add(fs)
+	out.add(fs)
+	noChecks := fs.Bool("no-checks", false, "do not run the check commands of phases that would be reused")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if err := firstErr(sel.check(), out.check()); err != nil {
+		return err
+	}
+	l, err := c.loadWorkflow(fs, &wa, true)
+	if err != nil {
+		return err
+	}
+	store := c.openState(l.wf.StateDir)
+	st, err := store.Load()
+	if err != nil && !statestore.IsNotExist(err) {
+		return err
+	}
+	if err := setInfra(l, st); err != nil {
+		return err
+	}
+	plan, diags := phases.NewPlan(l.wf, l.scope, st, sel.opts)
+	diags = append(diags, plan.Preflight()...)
+	if err := c.diagnostics(l.loader, diags); err != nil {
+		return err
+	}
+	if !*noChecks {
+		plan.RunChecks(c.env, store.Dir, binPath())
+	}
+	if out.json() {
+		return c.printJSON(planToJSON(plan))
+	}
+	printPlan(c, plan)
+	return nil
+}
+
+func planToJSON(plan *phases.Plan) planJSON {
+	pj := planJSON{Workflow: plan.Workflow.Filename, ResumesRun: plan.ResumedFrom, Phases: []planPhaseJSON{}}
+	if plan.State != nil {
+		pj.DeploymentID = plan.State.DeploymentID
+	}
+	for _, s := range plan.Steps {
+		p := planPhaseJSON{Name: s.Phase.Name, Action: string(s.Action), Reason: s.Reason,
+			ReusedFrom: s.ReusedFrom, NeedsInfra: s.Phase.NeedsInfra}
+		if s.Resolved != nil && s.Resolved.Run != nil {
+			p.Command = s.Resolved.Run.Display()
+		}
+		if s.Resolved != nil && s.Resolved.Check != nil {
+			p.Check = s.Resolved.Check.Display()
+		}
+		pj.Phases = append(pj.Phases, p)
+	}
+	return pj
+}
+
+func printPlan(c *cli, plan *phases.Plan) {
+	if plan.State == nil {
+		fmt.Fprintln(c.stdout, "New deployment: no state yet.")
+	} else {
+		fmt.Fprintf(c.stdout, "Deployment %s.\n", plan.State.DeploymentID)
+	}
+	if plan.ResumedFrom != "" {
+		fmt.Fprintf(c.stdout, "Apply resumes run %s.\n", plan.ResumedFrom)
+	}
+	fmt.Fprintln(c.stdout)
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHASE\tACTION\tWHY")
+	counts := map[phases.Action]int{}
+	for _, s := range plan.Steps {
+		counts[s.Action]++
+		reason := s.Reason
+		if s.Phase.NeedsInfra && s.Resolved == nil {
+			reason += "; decided after infra sync"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Phase.Name, s.Action, reason)
+	}
+	tw.Flush()
+	fmt.Fprintf(c.stdout, "\nPlan: %d to run, %d to re-run, %d to reuse, %d not applicable.\n",
+		counts[phases.ActionRun], counts[phases.ActionRerun], counts[phases.ActionReuse], counts[phases.ActionNotApplicable])
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/k0flow/k0flow/statestore"
+	"gopkg.in/yaml.v3"
+)
+
+func init() {
+	register(&command{
+		name:    "state",
+		summary: "Read and change runtime values in the deployment state",
+		usage: "state get KEY | state set KEY VALUE [--json | --string] | state unset KEY\n\n" +
+			"Keys are dotted paths into runtime values (wireguard.connected). set keeps YAML types:\n" +
+			"true/false become booleans, whole numbers integers, anything else a string;\n" +
+			"--json reads VALUE as JSON, --string keeps it as text whatever it looks like.",
+		example: "k0flow state set wireguard.connected true\nk0flow state get wireguard.connected",
+		run:     cmdState,
+	})
+}
+
+func cmdState(c *cli, args []string) error {
+	fs := c.flags(find("state"))
+	var out output
+	out.add(fs)
+	stateDir := fs.String("state-dir", "", "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
+	asJSON := fs.Bool("json", false, "set: read VALUE as JSON")
+	asString := fs.Bool("string", false, "set: store VALUE as a string, whatever it looks like")
+	fs.SetInterspersed(true)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if err := out.check(); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usageErrorf("state needs a subcommand: get, set or unset (see 'k0flow state --help')")
+	}
+	store := statestore.Open(c.stateDir(*stateDir))
+	switch sub := rest[0]; sub {
+	case "get":
+		if len(rest) != 2 {
+			return usageErrorf("usage: k0flow state get KEY")
+		}
+		return c.stateGet(store, rest[1], out)
+	case "set":
+		if len(rest) != 3 {
+			return usageErrorf("usage: k0flow state set KEY VALUE (quote VALUE if it has spaces)")
+		}
+		if *asJSON && *asString {
+			return usageErrorf("--json and --string exclude each other")
+		}
+		v, err := parseValue(rest[2], *asJSON, *asString)
+		if err != nil {
+			return err
+		}
+		return stateSet(store, rest[1], v)
+	case "unset":
+		if len(rest) != 2 {
+			return usageErrorf("usage: k0flow state unset KEY")
+		}
+		return stateUnset(store, rest[1])
+	default:
+		return usageErrorf("unknown state subcommand %q: use get, set or unset", sub)
+	}
+}
+
+func (c *cli) stateGet(store *statestore.Store, key string, out output) error {
+	if _, err := statestore.SplitKey(key); err != nil {
+		return usageErrorf("%v", err)
+	}
+	st, err := loadState(store)
+	if err != nil {
+		return err
+	}
+	v, ok := statestore.GetPath(st.Runtime, key)
+	if !ok {
+		// The v1 library printed null for a missing key; scripts test for it.
+		fmt.Fprintln(c.stdout, "null")
+		return silent(exitFailure)
+	}
+	if out.json() {
+		return c.printJSON(v)
+	}
+	return printValue(c, v)
+}
+
+// printValue prints a scalar as its bare text and a map or list as YAML,
+// as yq did for the bash scripts.
+func printValue(c *cli, v any) error {
+	switch t := v.(type) {
+	case string:
+		fmt.Fprintln(c.stdout, t)
+	case nil:
+		fmt.Fprintln(c.stdout, "null")
+	case map[string]any, []any:
+		data, err := yaml.Marshal(t)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(c.stdout, string(data))
+	default:
+		fmt.Fprintln(c.stdout, t)
+	}
+	return nil
+}
+
+// parseValue types a value given on the command line.
+func parseValue(raw string, asJSON, asString bool) (any, error) {
+	switch {
+	case asString:
+		return raw, nil
+	case asJSON:
+		var v any
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return nil, usageErrorf("--json: VALUE is not valid JSON: %v", err)
+		}
+		return fromJSON(v), nil
+	case raw == "true" || raw == "false":
+		return raw == "true", nil
+	}
+	if i, err := strconv.ParseInt(raw, 10, 64); err == nil && strconv.FormatInt(i, 10) == raw {
+		return int(i), nil
+	}
+	return raw, nil
+}
+
+// fromJSON turns json.Number into ints or floats so YAML writes them plainly.
+func fromJSON(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := t.Float64()
+		return f
+	case map[string]any:
+		for k, e := range t {
+			t[k] = fromJSON(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = fromJSON(e)
+		}
+	}
+	return v
+}
+
+func stateSet(store *statestore.Store, key string, v any) error {
+	if _, err := statestore.SplitKey(key); err != nil {
+		return usageErrorf("%v", err)
+	}
+	if _, err := loadState(store); err != nil {
+		return err
+	}
+	return store.Update(func(st *statestore.State) error {
+		if st.Runtime == nil {
+			st.Runtime = map[string]any{}
+		}
+		if err := statestore.SetPath(st.Runtime, key, v); err != nil {
+			return err
+		}
+		return statestore.SetPath(st.Runtime, "updated_at", statestore.Now().Format("2006-01-02T15:04:05Z"))
+	})
+}
+
+func stateUnset(store *statestore.Store, key string) error {
+	if _, err := loadState(store); err != nil {
+		return err
+	}
+	return store.Update(func(st *statestore.State) error {
+		statestore.UnsetPath(st.Runtime, key)
+		return nil
+	})
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/k0flow/k0flow/statestore"
+)
+
+func init() {
+	register(&command{
+		name:    "status",
+		summary: "Show the deployment, its current run and each phase's status",
+		usage:   "status [--state-dir DIR] [--output json]",
+		example: "k0flow status --output json",
+		run:     cmdStatus,
+	})
+}
+
+type statusPhaseJSON struct {
+	Name            string   `json:"name"`
+	Status          string   `json:"status"`
+	DurationSeconds *float64 `json:"duration_seconds"`
+	ReusedFrom      string   `json:"reused_from,omitempty"`
+	Log             string   `json:"log,omitempty"`
+	Message         string   `json:"message,omitempty"`
+}
+
+type statusRunJSON struct {
+	RunID           string               `json:"run_id"`
+	Kind            string               `json:"kind"`
+	Outcome         string               `json:"outcome"`
+	StartedAt       time.Time            `json:"started_at"`
+	EndedAt         *time.Time           `json:"ended_at"`
+	DurationSeconds *float64             `json:"duration_seconds"`
+	ResumedFrom     string               `json:"resumed_from,omitempty"`
+	Error           *statestore.RunError `json:"error"`
+}
+
+type statusJSON struct {
+	DeploymentID string            `json:"deployment_id"`
+	CreatedAt    time.Time         `json:"created_at"`
+	LastUpdated  time.Time         `json:"last_updated"`
+	Flags        map[string]any    `json:"flags"`
+	Runs         int               `json:"runs"`
+	CurrentRun   *statusRunJSON    `json:"current_run"`
+	Phases       []statusPhaseJSON `json:"phases"`
+}
+
+func cmdStatus(c *cli, args []string) error {
+	fs := c.flags(find("status"))
+	var out output
+	out.add(fs)
+	stateDir := fs.String("state-dir", "", "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if err := out.check(); err != nil {
+		return err
+	}
+	st, err := loadState(c.openState(*stateDir))
+	if err != nil {
+		return err
+	}
+	s := toStatus(st)
+	if out.json() {
+		return c.printJSON(s)
+	}
+	printStatus(c.stdout, s)
+	return nil
+}
+
+func toStatus(st *statestore.State) statusJSON {
+	s := statusJSON{DeploymentID: st.DeploymentID, CreatedAt: st.CreatedAt, LastUpdated: st.LastUpdated,
+		Flags: st.DeploymentFlags, Runs: len(st.DeploymentRuns), Phases: []statusPhaseJSON{}}
+	run := st.CurrentRun()
+	if run == nil {
+		return s
+	}
+	s.CurrentRun = &statusRunJSON{RunID: run.RunID, Kind: run.Kind, Outcome: run.Outcome, StartedAt: run.StartedAt,
+		EndedAt: run.EndedAt, DurationSeconds: run.DurationSeconds, ResumedFrom: run.ResumedFrom, Error: run.Error}
+	for _, p := range run.Phases {
+		s.Phases = append(s.Phases, statusPhaseJSON{Name: p.Name, Status: p.Status, DurationSeconds: p.DurationSeconds,
+			ReusedFrom: p.ReusedFrom, Log: p.Log, Message: p.Message})
+	}
+	return s
+}
+
+func printStatus(w io.Writer, s statusJSON) {
+	fmt.Fprintf(w, "Deployment:  %s (created %s)\n", s.DeploymentID, s.CreatedAt.Local().Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(w, "Flags:       %s\n", flagLine(s.Flags))
+	r := s.CurrentRun
+	if r == nil {
+		fmt.Fprintln(w, "Current run: none")
+		return
+	}
+	line := fmt.Sprintf("%s (%s) %s, started %s, took %s", r.RunID, r.Kind, r.Outcome,
+		r.StartedAt.Local().Format("2006-01-02 15:04:05 MST"), seconds(r.DurationSeconds))
+	if r.ResumedFrom != "" {
+		line += ", resumed from " + r.ResumedFrom
+	}
+	fmt.Fprintf(w, "Current run: %s\n", line)
+	fmt.Fprintf(w, "Runs:        %d in history\n\n", s.Runs)
+	var list statestore.PhaseList
+	for _, p := range s.Phases {
+		list = append(list, &statestore.PhaseRecord{Name: p.Name, Status: p.Status, DurationSeconds: p.DurationSeconds,
+			ReusedFrom: p.ReusedFrom, Message: p.Message})
+	}
+	printPhaseTable(w, list)
+	if r.Error != nil {
+		fmt.Fprintf(w, "\nError: %s\n", errorLine(r.Error))
+	}
+}
+
+func errorLine(e *statestore.RunError) string {
+	if e.Phase == "" {
+		return e.Message
+	}
+	return "phase " + e.Phase + ": " + e.Message
+}
+
+func flagLine(flags map[string]any) string {
+	if len(flags) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(flags))
+	for k := range flags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, flags[k])
+	}
+	return strings.Join(parts, " ")
+}

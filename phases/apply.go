@@ -1,0 +1,179 @@
+package phases
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/k0flow/k0flow/statestore"
+)
+
+// Observer is told of a run's progress, for rendering.
+type Observer interface {
+	RunStarted(run *statestore.Run, plan *Plan)
+	PhaseStarted(step *Step)
+	PhaseEnded(step *Step, rec *statestore.PhaseRecord)
+	RunEnded(run *statestore.Run)
+}
+
+// Runner executes plans. The caller holds the run lock.
+type Runner struct {
+	Store    *statestore.Store
+	Observer Observer
+	Output   io.Writer        // where phase output streams, besides its log
+	Signals  <-chan os.Signal // SIGINT and SIGTERM, forwarded to phases
+	Grace    time.Duration    // how long a signalled phase may take to exit
+	Bin      string           // K0FLOW_BIN for phases
+	Version  string           // recorded in each run
+	Env      []string         // the environment phases inherit
+
+	run   *statestore.Run
+	plan  *Plan
+	began time.Time // monotonic, for the run's duration
+}
+
+// ErrInterrupted is returned when a signal stopped the run.
+var ErrInterrupted = errors.New("run interrupted")
+
+// PhaseError is returned when a phase failed and stopped the run.
+type PhaseError struct {
+	Phase   string
+	Message string
+}
+
+func (e *PhaseError) Error() string { return fmt.Sprintf("phase %s %s", e.Phase, e.Message) }
+
+// Apply starts a recorded run and executes the plan's phases in order. It
+// returns the run as recorded, and ErrInterrupted or a *PhaseError when it
+// did not succeed.
+func (r *Runner) Apply(plan *Plan) (*statestore.Run, error) {
+	r.plan = plan
+	if err := r.start(plan); err != nil {
+		return nil, err
+	}
+	r.Observer.RunStarted(r.run, plan)
+	var runErr error
+	for _, step := range plan.Active() {
+		if sig := r.pendingSignal(); sig != nil {
+			runErr = ErrInterrupted
+			break
+		}
+		if runErr = r.step(step); runErr != nil {
+			break
+		}
+	}
+	return r.run, r.finish(runErr)
+}
+
+func (r *Runner) pendingSignal() os.Signal {
+	select {
+	case sig := <-r.Signals:
+		return sig
+	default:
+		return nil
+	}
+}
+
+func (r *Runner) start(plan *Plan) error {
+	r.began = time.Now()
+	now := statestore.Now()
+	host, _ := os.Hostname()
+	run := &statestore.Run{
+		RunID:       statestore.NewRunID(now),
+		Kind:        statestore.KindApply,
+		StartedAt:   now,
+		Outcome:     statestore.OutcomeRunning,
+		ResumedFrom: plan.ResumedFrom,
+		Owner:       &statestore.Owner{PID: os.Getpid(), Host: host},
+		ConfigSnapshot: &statestore.ConfigSnapshot{
+			Variables:        plan.Scope.Snapshot(),
+			Flags:            plan.Scope.FlagValues(),
+			Applicable:       plan.NotApplicable,
+			Selection:        plan.Options.Selection(),
+			WorkflowFile:     plan.Workflow.Filename,
+			WorkflowChecksum: plan.Workflow.Checksum,
+			K0flowVersion:    r.Version,
+		},
+	}
+	for _, s := range plan.Active() {
+		run.Phases = append(run.Phases, &statestore.PhaseRecord{Name: s.Phase.Name, Status: statestore.StatusPending})
+	}
+	var deploymentID string
+	err := r.Store.UpdateOrInit(func() *statestore.State {
+		return statestore.NewState(statestore.NewDeploymentID(plan.Workflow.Name))
+	}, func(st *statestore.State) error {
+		st.DeploymentRuns = append(st.DeploymentRuns, run)
+		st.CurrentRunID = run.RunID
+		st.DeploymentFlags = run.ConfigSnapshot.Flags
+		deploymentID = st.DeploymentID
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("start run: %w", err)
+	}
+	r.run = run
+	msg := "Run " + run.RunID + " started"
+	if run.ResumedFrom != "" {
+		msg += ", resuming " + run.ResumedFrom
+	}
+	r.event(deploymentID, statestore.Event{Action: "run_started", Message: msg})
+	return nil
+}
+
+// update changes this run's record in the stored state.
+func (r *Runner) update(fn func(run *statestore.Run)) error {
+	return r.Store.Update(func(st *statestore.State) error {
+		stored := st.Run(r.run.RunID)
+		if stored == nil {
+			return fmt.Errorf("run %s is no longer in the state", r.run.RunID)
+		}
+		fn(stored)
+		r.run = stored
+		return nil
+	})
+}
+
+func (r *Runner) event(deploymentID string, ev statestore.Event) {
+	ev.RunID = r.run.RunID
+	if deploymentID == "" && r.plan.State != nil {
+		deploymentID = r.plan.State.DeploymentID
+	}
+	// Events are a log for people and the notifier; losing one must not
+	// fail a deployment.
+	_ = r.Store.AppendEvent(deploymentID, ev)
+}
+
+func (r *Runner) finish(runErr error) error {
+	now := statestore.Now()
+	outcome := statestore.OutcomeSuccess
+	var pe *PhaseError
+	switch {
+	case errors.Is(runErr, ErrInterrupted):
+		outcome = statestore.OutcomeInterrupted
+	case errors.As(runErr, &pe):
+		outcome = statestore.OutcomeFailed
+	case runErr != nil:
+		outcome = statestore.OutcomeFailed
+	}
+	err := r.update(func(run *statestore.Run) {
+		run.Outcome, run.EndedAt = outcome, &now
+		run.DurationSeconds = statestore.Seconds(time.Since(r.began))
+		if runErr != nil && run.Error == nil {
+			run.Error = &statestore.RunError{Message: runErr.Error()}
+		}
+	})
+	r.event("", statestore.Event{Action: "run_" + outcome, Message: "Run " + r.run.RunID + " ended: " + outcome})
+	r.Observer.RunEnded(r.run)
+	if err != nil {
+		return fmt.Errorf("record the end of run %s: %w", r.run.RunID, err)
+	}
+	return runErr
+}
+
+// logPath is where a phase's output goes, relative to the state directory.
+func logPath(runID, phase string) string {
+	return filepath.Join(statestore.LogsDir, runID, phase+".log")
+}

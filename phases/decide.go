@@ -1,0 +1,107 @@
+package phases
+
+import (
+	"fmt"
+
+	"github.com/k0flow/k0flow/statestore"
+)
+
+// Action is what a run does with a phase.
+type Action string
+
+// The actions a plan can take for a phase.
+const (
+	ActionRun           Action = "run"
+	ActionReuse         Action = "reuse"
+	ActionRerun         Action = "re-run"
+	ActionNotApplicable Action = "not applicable"
+	ActionNotSelected   Action = "not selected"
+)
+
+// Options narrow or widen what a run does.
+type Options struct {
+	From  string // re-run this phase and every later one
+	Only  string // run just this phase
+	Fresh bool   // ignore earlier completions
+}
+
+// Selection describes the options for the run's config snapshot.
+func (o Options) Selection() string {
+	switch {
+	case o.Only != "":
+		return "--only " + o.Only
+	case o.From != "":
+		return "--from " + o.From
+	case o.Fresh:
+		return "--fresh"
+	}
+	return ""
+}
+
+// Decision is the planner's verdict on one applicable phase, before any
+// check runs.
+type Decision struct {
+	Action     Action
+	Reason     string
+	ReusedFrom string // for reuse: the run that completed the phase
+}
+
+// Decide is the planner's rule for one applicable phase. checksum is the
+// phase's current definition ("" when it cannot be known yet); afterFrom
+// says the phase is at or after --from; history is the deployment's earlier
+// runs, oldest first.
+func Decide(name, checksum string, afterFrom bool, opts Options, history []*statestore.Run) Decision {
+	if opts.Only != "" {
+		if name != opts.Only {
+			return Decision{Action: ActionNotSelected, Reason: "--only " + opts.Only}
+		}
+		return Decision{Action: ActionRun, Reason: "--only " + name}
+	}
+	if opts.Fresh {
+		return Decision{Action: ActionRun, Reason: "--fresh ignores earlier runs"}
+	}
+	run, rec := lastRecord(name, history)
+	if afterFrom {
+		if rec == nil {
+			return Decision{Action: ActionRun, Reason: "--from " + opts.From + "; never run before"}
+		}
+		return Decision{Action: ActionRerun, Reason: "--from " + opts.From}
+	}
+	if rec == nil {
+		return Decision{Action: ActionRun, Reason: "not run before"}
+	}
+	switch rec.Status {
+	case statestore.StatusCompleted, statestore.StatusReused:
+		origin := run.RunID
+		if rec.Status == statestore.StatusReused && rec.ReusedFrom != "" {
+			origin = rec.ReusedFrom
+		}
+		// A completion without a checksum was migrated from the bash
+		// project: the bash orchestrator trusted it, and so do we.
+		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum {
+			return Decision{Action: ActionReuse, Reason: "completed in run " + origin, ReusedFrom: origin}
+		}
+		return Decision{Action: ActionRerun, Reason: "definition (command, env or dir) changed since run " + origin}
+	case statestore.StatusFailed:
+		return Decision{Action: ActionRerun, Reason: "failed in run " + run.RunID}
+	case statestore.StatusInterrupted, statestore.StatusRunning:
+		return Decision{Action: ActionRerun, Reason: "interrupted in run " + run.RunID}
+	}
+	return Decision{Action: ActionRun, Reason: fmt.Sprintf("last seen %s in run %s", rec.Status, run.RunID)}
+}
+
+// lastRecord finds the newest record of a phase that says something about
+// it: a pending record (a run that stopped before reaching the phase) does
+// not hide an older completion.
+func lastRecord(name string, history []*statestore.Run) (*statestore.Run, *statestore.PhaseRecord) {
+	for i := len(history) - 1; i >= 0; i-- {
+		r := history[i]
+		if r.Kind == statestore.KindDestroy {
+			return nil, nil // a destroy undoes every earlier completion
+		}
+		if rec := r.Phases.Get(name); rec != nil && rec.Status != statestore.StatusPending {
+			return r, rec
+		}
+	}
+	return nil, nil
+}

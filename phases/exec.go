@@ -1,0 +1,107 @@
+package phases
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// Proc is one process to run for a phase (its command or its check).
+type Proc struct {
+	Argv    []string
+	Env     []string
+	Dir     string
+	Timeout time.Duration // 0: none
+	Output  io.Writer     // stdout and stderr, interleaved as written
+}
+
+// Result is how a process ended.
+type Result struct {
+	ExitCode    int
+	Duration    time.Duration
+	Interrupted os.Signal // set when a signal stopped it
+	TimedOut    bool
+	Err         error // the process could not be started or waited for
+}
+
+// OK says the process ran and exited 0.
+func (r Result) OK() bool {
+	return r.Err == nil && r.Interrupted == nil && !r.TimedOut && r.ExitCode == 0
+}
+
+// Exec runs p in its own process group, so that a signal reaches the whole
+// tree a script starts (k0sctl, helm, ssh) and nothing else. A signal from
+// sigs is forwarded to the group; if the group has not exited after grace,
+// or a second signal comes, it is killed. A timeout does the same with
+// SIGTERM.
+func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
+	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
+	cmd.Env, cmd.Dir = p.Env, p.Dir
+	cmd.Stdout, cmd.Stderr = p.Output, p.Output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return Result{ExitCode: 127, Err: fmt.Errorf("start %s: %w", p.Argv[0], err), Duration: time.Since(start)}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	res := supervise(cmd.Process.Pid, done, sigs, p.Timeout, grace)
+	res.Duration = time.Since(start)
+	return res
+}
+
+func supervise(pgid int, done <-chan error, sigs <-chan os.Signal, timeout, grace time.Duration) Result {
+	var timer <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	var res Result
+	var kill <-chan time.Time
+	for {
+		select {
+		case err := <-done:
+			res.ExitCode, res.Err = exitCode(err)
+			return res
+		case sig := <-sigs:
+			if res.Interrupted != nil {
+				signalGroup(pgid, syscall.SIGKILL) // second signal: stop waiting
+				continue
+			}
+			res.Interrupted = sig
+			signalGroup(pgid, sig)
+			kill = time.After(grace)
+		case <-timer:
+			res.TimedOut = true
+			signalGroup(pgid, syscall.SIGTERM)
+			kill = time.After(grace)
+		case <-kill:
+			signalGroup(pgid, syscall.SIGKILL)
+		}
+	}
+}
+
+func signalGroup(pgid int, sig os.Signal) {
+	if s, ok := sig.(syscall.Signal); ok {
+		_ = syscall.Kill(-pgid, s)
+	}
+}
+
+func exitCode(err error) (int, error) {
+	if err == nil {
+		return 0, nil
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return exit.ExitCode(), nil
+	}
+	return -1, err
+}

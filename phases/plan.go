@@ -1,0 +1,144 @@
+package phases
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
+)
+
+// Step is one phase in a plan.
+type Step struct {
+	Phase    *workflow.Phase
+	Resolved *workflow.Resolved // nil until it can be evaluated
+	Decision
+	// Number and Total place the step among the applicable phases: [3/9].
+	Number, Total int
+	// CheckResult is filled when the plan ran the phase's check.
+	CheckResult *CheckResult
+}
+
+// CheckResult is the outcome of running a phase's check command.
+type CheckResult struct {
+	Passed   bool
+	ExitCode int
+}
+
+// Plan is what a run will do with every phase of a workflow.
+type Plan struct {
+	Workflow    *workflow.Workflow
+	Scope       *workflow.Scope
+	Steps       []*Step // every phase, in file order
+	Options     Options
+	ResumedFrom string
+	// NotApplicable gives, for each phase left out, the reason.
+	NotApplicable map[string]string
+	State         *statestore.State // nil for a deployment that has not run yet
+}
+
+// Active returns the steps that take part in the run.
+func (p *Plan) Active() []*Step {
+	var out []*Step
+	for _, s := range p.Steps {
+		if s.Action != ActionNotApplicable && s.Action != ActionNotSelected {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// NewPlan decides what a run does with each phase. It evaluates
+// applicability and every phase it can without infrastructure outputs;
+// checks are not run here (see RunChecks).
+func NewPlan(w *workflow.Workflow, scope *workflow.Scope, st *statestore.State, opts Options) (*Plan, hcl.Diagnostics) {
+	p := &Plan{Workflow: w, Scope: scope, Options: opts, State: st, NotApplicable: map[string]string{}}
+	diags := p.checkOptions()
+	if diags.HasErrors() {
+		return p, diags
+	}
+	var history []*statestore.Run
+	if st != nil {
+		history = st.DeploymentRuns
+		if last := st.LastRun(); last != nil && !opts.Fresh && resumable(last) {
+			p.ResumedFrom = last.RunID
+		}
+	}
+	afterFrom := false
+	for _, ph := range w.Phases {
+		afterFrom = afterFrom || ph.Name == opts.From
+		step, d := p.step(ph, afterFrom, history)
+		diags = append(diags, d...)
+		p.Steps = append(p.Steps, step)
+	}
+	p.number()
+	return p, diags
+}
+
+func resumable(r *statestore.Run) bool {
+	return r.Kind != statestore.KindDestroy &&
+		(r.Outcome == statestore.OutcomeFailed || r.Outcome == statestore.OutcomeInterrupted)
+}
+
+func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Run) (*Step, hcl.Diagnostics) {
+	step := &Step{Phase: ph}
+	app, diags := p.Scope.Applicable(ph)
+	if diags.HasErrors() {
+		return step, diags
+	}
+	if !app.Applicable {
+		step.Decision = Decision{Action: ActionNotApplicable, Reason: app.Reason}
+		p.NotApplicable[ph.Name] = app.Reason
+		return step, nil
+	}
+	checksum := ""
+	if !ph.NeedsInfra {
+		res, d := p.Scope.Resolve(ph)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return step, diags
+		}
+		step.Resolved, checksum = res, res.Checksum()
+	}
+	step.Decision = Decide(ph.Name, checksum, afterFrom, p.Options, history)
+	return step, diags
+}
+
+func (p *Plan) number() {
+	active := p.Active()
+	for i, s := range active {
+		s.Number, s.Total = i+1, len(active)
+	}
+}
+
+func (p *Plan) checkOptions() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for flag, name := range map[string]string{"--from": p.Options.From, "--only": p.Options.Only} {
+		if name == "" || p.Workflow.Phase(name) != nil {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown phase",
+			Detail:   fmt.Sprintf("%s %s: %s has no such phase. Phases: %v.", flag, name, p.Workflow.Filename, p.Workflow.PhaseNames()),
+		})
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	for flag, name := range map[string]string{"--from": p.Options.From, "--only": p.Options.Only} {
+		if name == "" {
+			continue
+		}
+		app, d := p.Scope.Applicable(p.Workflow.Phase(name))
+		if !d.HasErrors() && !app.Applicable {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Phase does not apply",
+				Detail:   fmt.Sprintf("%s %s: the phase is not part of this run because %s.", flag, name, app.Reason),
+				Subject:  p.Workflow.Phase(name).DeclRange.Ptr(),
+			})
+		}
+	}
+	return diags
+}

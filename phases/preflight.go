@@ -1,0 +1,83 @@
+package phases
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/k0flow/k0flow/workflow"
+)
+
+// Preflight checks, before a run starts, everything that can be known up
+// front: workflow and phase preconditions of every phase that takes part,
+// and that each command's program and script exist. A run never fails
+// thirty minutes in on something knowable now.
+func (p *Plan) Preflight() hcl.Diagnostics {
+	diags := p.Scope.CheckConditions(p.Workflow.Preconditions, true)
+	diags = append(diags, p.preflightTerraform(nil)...)
+	for _, s := range p.Active() {
+		diags = append(diags, p.Scope.CheckConditions(s.Phase.Preconditions, true)...)
+		if s.Resolved == nil {
+			continue
+		}
+		for _, c := range []struct {
+			cmd  *workflow.Command
+			expr hcl.Expression
+		}{{s.Resolved.Run, s.Phase.Run}, {s.Resolved.Check, s.Phase.Check}} {
+			if c.cmd == nil {
+				continue
+			}
+			if err := missingProgram(c.cmd, s.Resolved.Dir); err != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Missing program or script",
+					Detail:   fmt.Sprintf("Phase %q: %v.", s.Phase.Name, err),
+					Subject:  c.expr.Range().Ptr(),
+				})
+			}
+		}
+	}
+	return diags
+}
+
+// interpreters take a script file as their first non-flag argument.
+var interpreters = map[string]bool{"bash": true, "sh": true, "zsh": true, "dash": true, "ksh": true,
+	"python": true, "python3": true, "perl": true, "ruby": true, "node": true}
+
+func missingProgram(c *workflow.Command, dir string) error {
+	argv := c.Args()
+	if err := findProgram(argv[0], dir); err != nil {
+		return err
+	}
+	if c.Script != "" || !interpreters[filepath.Base(argv[0])] || len(argv) < 2 || strings.HasPrefix(argv[1], "-") {
+		return nil
+	}
+	script := argv[1]
+	if !filepath.IsAbs(script) {
+		script = filepath.Join(dir, script)
+	}
+	if _, err := os.Stat(script); err != nil {
+		return fmt.Errorf("%s runs %s, which does not exist in %s", argv[0], argv[1], dir)
+	}
+	return nil
+}
+
+func findProgram(name, dir string) error {
+	if strings.Contains(name, "/") {
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		if info, err := os.Stat(path); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
+			return fmt.Errorf("%s is not an executable file (looked in %s)", name, dir)
+		}
+		return nil
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		return fmt.Errorf("%s is not on PATH", name)
+	}
+	return nil
+}

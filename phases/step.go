@@ -1,0 +1,223 @@
+package phases
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
+)
+
+// step runs one phase: resolve it, decide reuse against its check, execute
+// it, and record each transition.
+func (r *Runner) step(step *Step) error {
+	r.Observer.PhaseStarted(step)
+	if err := r.resolve(step); err != nil {
+		return r.fail(step, nil, err.Error(), "")
+	}
+	if step.Action == ActionReuse && step.Resolved.Check != nil {
+		res := r.check(step)
+		if res.Interrupted != nil {
+			return r.interrupted(step, nil, res)
+		}
+		if !res.OK() {
+			step.Decision = Decision{Action: ActionRerun, Reason: fmt.Sprintf("check failed (exit %d)", res.ExitCode)}
+		}
+	}
+	if step.Action == ActionReuse {
+		return r.reuse(step)
+	}
+	return r.execute(step)
+}
+
+func (r *Runner) resolve(step *Step) error {
+	if step.Resolved != nil {
+		return nil
+	}
+	res, diags := r.plan.Scope.Resolve(step.Phase)
+	if diags.HasErrors() {
+		return fmt.Errorf("cannot evaluate: %s", diags.Error())
+	}
+	step.Resolved = res
+	var history []*statestore.Run
+	if r.plan.State != nil {
+		history = r.plan.State.DeploymentRuns
+	}
+	from := r.plan.Options.From
+	afterFrom := from != "" && r.plan.Workflow.Phase(from).Index <= step.Phase.Index
+	step.Decision = Decide(step.Phase.Name, res.Checksum(), afterFrom, r.plan.Options, history)
+	return nil
+}
+
+func (r *Runner) reuse(step *Step) error {
+	var rec *statestore.PhaseRecord
+	err := r.update(func(run *statestore.Run) {
+		rec = run.Phases.Get(step.Phase.Name)
+		rec.Status, rec.ReusedFrom, rec.Reason = statestore.StatusReused, step.ReusedFrom, step.Reason
+		rec.DefinitionChecksum = step.Resolved.Checksum()
+	})
+	if err != nil {
+		return err
+	}
+	r.Observer.PhaseEnded(step, rec)
+	return nil
+}
+
+func (r *Runner) execute(step *Step) error {
+	started := statestore.Now()
+	log := logPath(r.run.RunID, step.Phase.Name)
+	err := r.update(func(run *statestore.Run) {
+		rec := run.Phases.Get(step.Phase.Name)
+		rec.Status, rec.StartedAt, rec.Log, rec.Reason = statestore.StatusRunning, &started, log, step.Reason
+		rec.DefinitionChecksum = step.Resolved.Checksum()
+	})
+	if err != nil {
+		return err
+	}
+	r.event("", statestore.Event{Action: "phase_started", Phase: step.Phase.Name, Message: "Phase started: " + step.Phase.Name})
+	res := r.exec(step, step.Resolved.Run, log)
+	switch {
+	case res.Interrupted != nil:
+		return r.interrupted(step, &res, res)
+	case !res.OK():
+		return r.fail(step, &res, failureMessage(res, step.Resolved.Timeout), log)
+	}
+	return r.complete(step, res)
+}
+
+func failureMessage(res Result, timeout time.Duration) string {
+	switch {
+	case res.Err != nil:
+		return res.Err.Error()
+	case res.TimedOut:
+		return fmt.Sprintf("timed out after %s", timeout)
+	}
+	return fmt.Sprintf("exited with code %d", res.ExitCode)
+}
+
+func (r *Runner) complete(step *Step, res Result) error {
+	var rec *statestore.PhaseRecord
+	err := r.update(func(run *statestore.Run) {
+		rec = run.Phases.Get(step.Phase.Name)
+		ended(rec, statestore.StatusCompleted, res)
+	})
+	r.event("", statestore.Event{Action: "phase_completed", Phase: step.Phase.Name, Message: "Phase completed: " + step.Phase.Name})
+	if err != nil {
+		return err
+	}
+	r.Observer.PhaseEnded(step, rec)
+	return nil
+}
+
+func ended(rec *statestore.PhaseRecord, status string, res Result) {
+	now := statestore.Now()
+	rec.Status, rec.EndedAt = status, &now
+	rec.DurationSeconds = statestore.Seconds(res.Duration)
+	code := res.ExitCode
+	rec.ExitCode = &code
+}
+
+// fail records a failed phase and the run's error with the log's tail.
+func (r *Runner) fail(step *Step, res *Result, msg, log string) error {
+	tail := ""
+	if log != "" {
+		tail = Tail(filepath.Join(r.Store.Dir, log), 20)
+	}
+	var rec *statestore.PhaseRecord
+	err := r.update(func(run *statestore.Run) {
+		rec = run.Phases.Get(step.Phase.Name)
+		if res != nil {
+			ended(rec, statestore.StatusFailed, *res)
+		} else {
+			now := statestore.Now()
+			rec.Status, rec.EndedAt = statestore.StatusFailed, &now
+		}
+		rec.Message = msg
+		run.Error = &statestore.RunError{Phase: step.Phase.Name, Message: msg, LogTail: tail}
+	})
+	r.event("", statestore.Event{Action: "phase_failed", Phase: step.Phase.Name, Message: "Phase failed: " + step.Phase.Name + ": " + msg})
+	if err != nil {
+		return err
+	}
+	r.Observer.PhaseEnded(step, rec)
+	return &PhaseError{Phase: step.Phase.Name, Message: msg}
+}
+
+func (r *Runner) interrupted(step *Step, res *Result, sig Result) error {
+	msg := fmt.Sprintf("interrupted by %v", sig.Interrupted)
+	var rec *statestore.PhaseRecord
+	err := r.update(func(run *statestore.Run) {
+		rec = run.Phases.Get(step.Phase.Name)
+		if res != nil {
+			ended(rec, statestore.StatusInterrupted, *res)
+		} else {
+			now := statestore.Now()
+			rec.Status, rec.EndedAt = statestore.StatusInterrupted, &now
+		}
+		rec.Message = msg
+		run.Error = &statestore.RunError{Phase: step.Phase.Name, Message: msg}
+	})
+	r.event("", statestore.Event{Action: "phase_interrupted", Phase: step.Phase.Name, Message: "Phase interrupted: " + step.Phase.Name})
+	if err != nil {
+		return err
+	}
+	r.Observer.PhaseEnded(step, rec)
+	return ErrInterrupted
+}
+
+// check runs a reused phase's check; its output goes to its own log.
+func (r *Runner) check(step *Step) Result {
+	return r.exec(step, step.Resolved.Check, logPath(r.run.RunID, step.Phase.Name+".check"))
+}
+
+func (r *Runner) exec(step *Step, cmd *workflow.Command, log string) Result {
+	path := filepath.Join(r.Store.Dir, log)
+	f, err := openLog(path)
+	if err != nil {
+		return Result{ExitCode: -1, Err: fmt.Errorf("open log: %w", err)}
+	}
+	defer f.Close()
+	return Exec(Proc{
+		Argv:    cmd.Args(),
+		Env:     r.environ(step),
+		Dir:     step.Resolved.Dir,
+		Timeout: step.Resolved.Timeout,
+		Output:  io.MultiWriter(r.Output, f),
+	}, r.Signals, r.Grace)
+}
+
+func openLog(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+}
+
+// environ is what a phase process sees: the runner's environment, the
+// phase's env, and k0flow's own variables, which a phase cannot override.
+func (r *Runner) environ(step *Step) []string {
+	return environ(r.Env, step.Resolved,
+		"K0FLOW_RUN_ID="+r.run.RunID,
+		"K0FLOW_PHASE="+step.Phase.Name,
+		"K0FLOW_STATE_DIR="+r.Store.Dir,
+		"K0FLOW_BIN="+r.Bin,
+		"K0FLOW_WORKFLOW="+filepath.Join(r.plan.Workflow.Dir, filepath.Base(r.plan.Workflow.Filename)),
+	)
+}
+
+func environ(base []string, res *workflow.Resolved, own ...string) []string {
+	env := append([]string(nil), base...)
+	keys := make([]string, 0, len(res.Env))
+	for k := range res.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+res.Env[k])
+	}
+	return append(env, own...)
+}

@@ -1,0 +1,201 @@
+package statestore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Dir is Storage in a local directory: files are 0600 in a 0700 directory,
+// writes go to a temp file that is fsynced and renamed over the old one, and
+// locks are flock(2) on dot-files beside the state.
+type Dir struct {
+	Path string
+}
+
+var _ Storage = (*Dir)(nil)
+
+func (d *Dir) file(name string) string { return filepath.Join(d.Path, name) }
+
+// Location implements Storage.
+func (d *Dir) Location(name string) string { return d.file(name) }
+
+// Read implements Storage.
+func (d *Dir) Read(name string) ([]byte, string, error) {
+	data, err := os.ReadFile(d.file(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("%s: %w", d.file(name), ErrNotExist)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return data, version(data), nil
+}
+
+func version(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Write implements Storage.
+func (d *Dir) Write(name string, data []byte, ifVersion string) (string, error) {
+	if err := d.ensureDir(); err != nil {
+		return "", err
+	}
+	old, cur, err := d.Read(name)
+	switch {
+	case errors.Is(err, ErrNotExist):
+		cur = ""
+	case err != nil:
+		return "", err
+	}
+	if cur != ifVersion {
+		return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
+	}
+	if old != nil {
+		if err := d.replace(name+".backup", old); err != nil {
+			return "", err
+		}
+	}
+	if err := d.replace(name, data); err != nil {
+		return "", err
+	}
+	return version(data), nil
+}
+
+// replace atomically puts data at name: temp file, fsync, rename, fsync dir.
+func (d *Dir) replace(name string, data []byte) error {
+	tmp, err := os.CreateTemp(d.Path, "."+name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), d.file(name)); err != nil {
+		return err
+	}
+	return d.syncDir()
+}
+
+func (d *Dir) syncDir() error {
+	dir, err := os.Open(d.Path)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
+}
+
+func (d *Dir) ensureDir() error {
+	return os.MkdirAll(d.Path, 0o700)
+}
+
+// Append implements Storage.
+func (d *Dir) Append(name string, data []byte) error {
+	if err := d.ensureDir(); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(d.file(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Lock implements Storage with flock(2). The holder is written into the
+// lock file so that a refused process can say who is in the way. The lock
+// dies with the process, so a runner killed outright never leaves it held.
+func (d *Dir) Lock(name string, holder LockHolder, wait bool) (Unlocker, error) {
+	if err := d.ensureDir(); err != nil {
+		return nil, err
+	}
+	path := d.file("." + name + ".lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	how := syscall.LOCK_EX
+	if !wait {
+		how |= syscall.LOCK_NB
+	}
+	if err := flock(f, how); err != nil {
+		defer f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &LockedError{Lock: name + " lock", Holder: readHolder(path)}
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := writeHolder(f, holder); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		// Clear the holder first so nobody reads a stale one.
+		_ = f.Truncate(0)
+		return f.Close()
+	}, nil
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}
+
+func writeHolder(f *os.File, h LockHolder) error {
+	data, err := yaml.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, 0)
+	return err
+}
+
+func readHolder(path string) LockHolder {
+	var h LockHolder
+	// The holder may be mid-write; a partial read just names less.
+	for i := 0; i < 5; i++ {
+		data, err := os.ReadFile(path)
+		if err == nil && len(data) > 0 && yaml.Unmarshal(data, &h) == nil {
+			return h
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return h
+}

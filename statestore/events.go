@@ -1,0 +1,91 @@
+package statestore
+
+import (
+	"bytes"
+	"errors"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Event is one entry of deployment-events.yaml. The bash notifier reads
+// these by index, so the list is only ever appended to.
+type Event struct {
+	Timestamp time.Time `yaml:"timestamp"`
+	Action    string    `yaml:"action"`
+	Message   string    `yaml:"message"`
+	Phase     string    `yaml:"phase,omitempty"`
+	RunID     string    `yaml:"run_id,omitempty"`
+}
+
+// AppendEvent adds one event to the events file, creating it on first use.
+func (s *Store) AppendEvent(deploymentID string, ev Event) error {
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = s.now()
+	}
+	entry, err := yaml.Marshal([]Event{ev})
+	if err != nil {
+		return err
+	}
+	unlock, err := s.storage.Lock("write", s.holder("append event"), true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, _, err := s.storage.Read(EventsFile); errors.Is(err, ErrNotExist) {
+		head, err := eventsHeader(deploymentID, ev.Timestamp)
+		if err != nil {
+			return err
+		}
+		entry = append(head, entry...)
+	}
+	return s.storage.Append(EventsFile, indent(entry, "  "))
+}
+
+func eventsHeader(id string, at time.Time) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("# k0flow deployment events: append-only, newest last\n")
+	body, err := yaml.Marshal(struct {
+		DeploymentID string    `yaml:"deployment_id"`
+		CreatedAt    time.Time `yaml:"created_at"`
+	}{id, at})
+	if err != nil {
+		return nil, err
+	}
+	buf.Write(body)
+	buf.WriteString("events:\n")
+	return buf.Bytes(), nil
+}
+
+// indent prefixes the list items (not the header) so they nest under events:.
+func indent(b []byte, prefix string) []byte {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	var out bytes.Buffer
+	inList := false
+	for _, l := range lines {
+		if len(l) == 0 {
+			continue
+		}
+		if bytes.HasPrefix(l, []byte("- ")) {
+			inList = true
+		}
+		if inList {
+			out.WriteString(prefix)
+		}
+		out.Write(l)
+	}
+	return out.Bytes()
+}
+
+// Events reads the whole events list.
+func (s *Store) Events() ([]Event, error) {
+	data, _, err := s.storage.Read(EventsFile)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Events []Event `yaml:"events"`
+	}
+	err = yaml.Unmarshal(data, &doc)
+	return doc.Events, err
+}

@@ -1,0 +1,226 @@
+package statestore
+
+import (
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// SchemaVersion is the version of the state file this package reads and writes.
+const SchemaVersion = 2
+
+// Phase statuses.
+const (
+	StatusPending     = "pending"
+	StatusRunning     = "running"
+	StatusCompleted   = "completed"
+	StatusReused      = "reused"
+	StatusFailed      = "failed"
+	StatusInterrupted = "interrupted"
+)
+
+// Run outcomes (a run also uses StatusRunning while it is under way).
+const (
+	OutcomeRunning     = "running"
+	OutcomeSuccess     = "success"
+	OutcomeFailed      = "failed"
+	OutcomeInterrupted = "interrupted"
+)
+
+// Run kinds.
+const (
+	KindApply    = "apply"
+	KindDestroy  = "destroy"
+	KindMigrated = "migrated"
+)
+
+// State is the whole of deployment-state.yaml.
+type State struct {
+	SchemaVersion       int                  `yaml:"schema_version"`
+	DeploymentID        string               `yaml:"deployment_id"`
+	CreatedAt           time.Time            `yaml:"created_at"`
+	LastUpdated         time.Time            `yaml:"last_updated"`
+	DeploymentFlags     map[string]any       `yaml:"deployment_flags"`
+	CurrentRunID        string               `yaml:"current_run_id,omitempty"`
+	Terraform           *TerraformRef        `yaml:"terraform"`
+	InfrastructureFacts *InfraFacts          `yaml:"infrastructure_facts,omitempty"`
+	Runtime             map[string]any       `yaml:"runtime"`
+	VMRuntimeStatus     map[string]*VMStatus `yaml:"vm_runtime_status,omitempty"`
+	DeploymentRuns      []*Run               `yaml:"deployment_runs"`
+}
+
+// TerraformRef says where the deployment's Terraform state lives.
+type TerraformRef struct {
+	StatePath     string         `yaml:"state_path"`
+	Backend       Backend        `yaml:"backend"`
+	Version       string         `yaml:"version,omitempty"`
+	LastApplyAt   *time.Time     `yaml:"last_apply_at,omitempty"`
+	LastRefreshAt *time.Time     `yaml:"last_refresh_at,omitempty"`
+	Migrations    []BackendMove  `yaml:"migrations,omitempty"`
+	Extra         map[string]any `yaml:",inline"`
+}
+
+// Backend is a Terraform backend type and the configuration needed to
+// initialise it again in a new shell.
+type Backend struct {
+	Type   string         `yaml:"type"`
+	Config map[string]any `yaml:"config"`
+}
+
+// BackendMove records that the Terraform state moved between backends.
+type BackendMove struct {
+	From               string    `yaml:"from"`
+	To                 string    `yaml:"to"`
+	MigrationTimestamp time.Time `yaml:"migration_timestamp"`
+}
+
+// InfraFacts is the cache of Terraform outputs.
+type InfraFacts struct {
+	CacheTimestamp         *time.Time     `yaml:"cache_timestamp,omitempty"`
+	OldCacheTimestamp      *time.Time     `yaml:"old_cache_timestamp,omitempty"`
+	TerraformStateChecksum string         `yaml:"terraform_state_checksum,omitempty"`
+	Source                 string         `yaml:"source,omitempty"`
+	Outputs                map[string]any `yaml:"outputs"`
+	SensitiveOutputs       []string       `yaml:"sensitive_outputs,omitempty"`
+}
+
+// VMStatus is the runtime status of one VM; infrastructure facts such as
+// addresses and sizes belong to Terraform, never here.
+type VMStatus struct {
+	SSHVerified           *bool          `yaml:"ssh_verified,omitempty"`
+	VerificationTimestamp *time.Time     `yaml:"verification_timestamp,omitempty"`
+	CloudInitComplete     *bool          `yaml:"cloud_init_complete,omitempty"`
+	CompletionTimestamp   *time.Time     `yaml:"completion_timestamp,omitempty"`
+	Extra                 map[string]any `yaml:",inline"`
+}
+
+// Run is one attempt: an apply, a destroy, or a run reconstructed by migration.
+type Run struct {
+	RunID           string          `yaml:"run_id"`
+	Kind            string          `yaml:"kind"`
+	StartedAt       time.Time       `yaml:"started_at"`
+	EndedAt         *time.Time      `yaml:"ended_at,omitempty"`
+	DurationSeconds *float64        `yaml:"duration_seconds,omitempty"`
+	Outcome         string          `yaml:"outcome"`
+	ResumedFrom     string          `yaml:"resumed_from,omitempty"`
+	Owner           *Owner          `yaml:"owner,omitempty"`
+	ConfigSnapshot  *ConfigSnapshot `yaml:"config_snapshot,omitempty"`
+	Terraform       *TerraformRef   `yaml:"terraform,omitempty"`
+	Phases          PhaseList       `yaml:"phases"`
+	Error           *RunError       `yaml:"error"`
+}
+
+// Owner identifies the process that runs (or ran) a run.
+type Owner struct {
+	PID  int    `yaml:"pid"`
+	Host string `yaml:"host"`
+}
+
+// ConfigSnapshot is what a run was started with.
+type ConfigSnapshot struct {
+	Variables        map[string]any    `yaml:"variables"`
+	Flags            map[string]any    `yaml:"flags"`
+	Applicable       map[string]string `yaml:"applicable,omitempty"`
+	Selection        string            `yaml:"selection,omitempty"`
+	WorkflowFile     string            `yaml:"workflow_file,omitempty"`
+	WorkflowChecksum string            `yaml:"workflow_checksum,omitempty"`
+	K0flowVersion    string            `yaml:"k0flow_version,omitempty"`
+}
+
+// RunError says why a run did not succeed.
+type RunError struct {
+	Phase   string `yaml:"phase,omitempty"`
+	Message string `yaml:"message"`
+	LogTail string `yaml:"log_tail,omitempty"`
+}
+
+// PhaseRecord is one phase as one run saw it.
+type PhaseRecord struct {
+	Name               string     `yaml:"-"`
+	Status             string     `yaml:"status"`
+	Reason             string     `yaml:"reason,omitempty"`
+	ReusedFrom         string     `yaml:"reused_from,omitempty"`
+	StartedAt          *time.Time `yaml:"started_at,omitempty"`
+	EndedAt            *time.Time `yaml:"ended_at,omitempty"`
+	DurationSeconds    *float64   `yaml:"duration_seconds,omitempty"`
+	ExitCode           *int       `yaml:"exit_code,omitempty"`
+	Log                string     `yaml:"log,omitempty"`
+	DefinitionChecksum string     `yaml:"definition_checksum,omitempty"`
+	Message            string     `yaml:"message,omitempty"`
+}
+
+// PhaseList keeps a run's phases in execution order; it is written as a
+// YAML mapping from phase name to record, as the bash scripts expect.
+type PhaseList []*PhaseRecord
+
+// MarshalYAML writes the list as an ordered mapping.
+func (l PhaseList) MarshalYAML() (any, error) {
+	node := &yaml.Node{Kind: yaml.MappingNode}
+	for _, p := range l {
+		var v yaml.Node
+		if err := v.Encode(p); err != nil {
+			return nil, err
+		}
+		node.Content = append(node.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p.Name}, &v)
+	}
+	return node, nil
+}
+
+// UnmarshalYAML reads an ordered mapping of phase records.
+func (l *PhaseList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Tag == "!!null" {
+		*l = nil
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: phases must be a mapping of phase name to record", n.Line)
+	}
+	out := make(PhaseList, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		rec := &PhaseRecord{}
+		if err := n.Content[i+1].Decode(rec); err != nil {
+			return err
+		}
+		rec.Name = n.Content[i].Value
+		out = append(out, rec)
+	}
+	*l = out
+	return nil
+}
+
+// Get returns the record of the named phase, or nil.
+func (l PhaseList) Get(name string) *PhaseRecord {
+	for _, p := range l {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Run returns the run with the given id, or nil.
+func (s *State) Run(id string) *Run {
+	for _, r := range s.DeploymentRuns {
+		if r.RunID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// CurrentRun returns the run named by current_run_id, or nil.
+func (s *State) CurrentRun() *Run {
+	if s.CurrentRunID == "" {
+		return nil
+	}
+	return s.Run(s.CurrentRunID)
+}
+
+// LastRun returns the most recently started run, or nil.
+func (s *State) LastRun() *Run {
+	if len(s.DeploymentRuns) == 0 {
+		return nil
+	}
+	return s.DeploymentRuns[len(s.DeploymentRuns)-1]
+}

@@ -1,0 +1,122 @@
+package statestore
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"time"
+)
+
+// NewRunID returns a run id: the UTC start time plus a random suffix, so ids
+// sort by time and two runs in the same second still differ.
+func NewRunID(at time.Time) string {
+	return at.UTC().Format("20060102T150405Z") + "-" + randomHex(3)
+}
+
+// NewDeploymentID returns "<prefix>-" plus 8 characters of [a-z0-9], the
+// shape of the bash project's cluster ids.
+func NewDeploymentID(prefix string) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return prefix + "-" + string(b)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Seconds rounds a duration to milliseconds, as durations are stored.
+func Seconds(d time.Duration) *float64 {
+	s := math.Round(d.Seconds()*1000) / 1000
+	return &s
+}
+
+// MarkAbandoned records every run still marked running as interrupted. Call
+// it only while holding the run lock (or having just taken it): then no live
+// runner can own those runs, whatever their pid says.
+func (s *State) MarkAbandoned(at time.Time) []string {
+	var ids []string
+	for _, r := range s.DeploymentRuns {
+		if r.Outcome != OutcomeRunning {
+			continue
+		}
+		ids = append(ids, r.RunID)
+		r.Outcome = OutcomeInterrupted
+		r.EndedAt = &at
+		r.DurationSeconds = Seconds(at.Sub(r.StartedAt))
+		phase := ""
+		for _, p := range r.Phases {
+			if p.Status == StatusRunning {
+				p.Status = StatusInterrupted
+				p.EndedAt = &at
+				phase = p.Name
+			}
+		}
+		owner := "its runner"
+		if r.Owner != nil {
+			owner = fmt.Sprintf("its runner (pid %d on %s)", r.Owner.PID, r.Owner.Host)
+		}
+		if r.Error == nil {
+			r.Error = &RunError{Phase: phase, Message: owner + " stopped without recording an outcome"}
+		}
+	}
+	return ids
+}
+
+// RecoverAbandoned marks runs left running by a runner that died as
+// interrupted. If a live runner holds the run lock, it does nothing.
+func (s *Store) RecoverAbandoned() ([]string, error) {
+	unlock, err := s.LockRun("recover abandoned runs")
+	if err != nil {
+		if _, held := err.(*LockedError); held {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer unlock()
+	return s.RecoverLocked()
+}
+
+// RecoverLocked is RecoverAbandoned for a caller that holds the run lock.
+func (s *Store) RecoverLocked() ([]string, error) {
+	st, err := s.Load()
+	if err != nil || !hasRunning(st) {
+		return nil, ignoreNotExist(err)
+	}
+	var ids []string
+	err = s.Update(func(st *State) error {
+		ids = st.MarkAbandoned(s.now())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		_ = s.AppendEvent(st.DeploymentID, Event{Action: "run_interrupted", RunID: id,
+			Message: "Run " + id + " was found abandoned by its runner and recorded as interrupted"})
+	}
+	return ids, nil
+}
+
+func hasRunning(st *State) bool {
+	for _, r := range st.DeploymentRuns {
+		if r.Outcome == OutcomeRunning {
+			return true
+		}
+	}
+	return false
+}
+
+func ignoreNotExist(err error) error {
+	if err != nil && isNotExist(err) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,110 @@
+package statestore
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Runtime values are addressed by dotted keys: "wireguard.connected" is
+// runtime.wireguard.connected. Intermediate maps are created on set and
+// pruned on unset, so unused keys do not accumulate.
+
+// SplitKey splits a dotted key, rejecting empty segments.
+func SplitKey(key string) ([]string, error) {
+	parts := strings.Split(key, ".")
+	for _, p := range parts {
+		if p == "" {
+			return nil, fmt.Errorf("key %q: empty segment (keys look like wireguard.connected)", key)
+		}
+	}
+	return parts, nil
+}
+
+// GetPath looks up a dotted key in m.
+func GetPath(m map[string]any, key string) (any, bool) {
+	parts, err := SplitKey(key)
+	if err != nil {
+		return nil, false
+	}
+	var cur any = m
+	for _, p := range parts {
+		mm, ok := asMap(cur)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = mm[p]
+		if !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// SetPath stores v at a dotted key in m, creating maps on the way.
+func SetPath(m map[string]any, key string, v any) error {
+	parts, err := SplitKey(key)
+	if err != nil {
+		return err
+	}
+	cur := m
+	for i, p := range parts[:len(parts)-1] {
+		next, ok := cur[p]
+		if !ok || next == nil {
+			nm := map[string]any{}
+			cur[p] = nm
+			cur = nm
+			continue
+		}
+		nm, ok := asMap(next)
+		if !ok {
+			return fmt.Errorf("key %q: %s holds a %T, not a map", key, strings.Join(parts[:i+1], "."), next)
+		}
+		cur[p] = nm
+		cur = nm
+	}
+	cur[parts[len(parts)-1]] = v
+	return nil
+}
+
+// UnsetPath removes a dotted key and reports whether it was there. Maps left
+// empty by the removal are removed too.
+func UnsetPath(m map[string]any, key string) bool {
+	parts, err := SplitKey(key)
+	if err != nil {
+		return false
+	}
+	return unset(m, parts)
+}
+
+func unset(m map[string]any, parts []string) bool {
+	v, ok := m[parts[0]]
+	if !ok {
+		return false
+	}
+	if len(parts) == 1 {
+		delete(m, parts[0])
+		return true
+	}
+	child, ok := asMap(v)
+	if !ok || !unset(child, parts[1:]) {
+		return false
+	}
+	if len(child) == 0 {
+		delete(m, parts[0])
+	}
+	return true
+}
+
+func asMap(v any) (map[string]any, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		return t, true
+	case map[any]any:
+		out := make(map[string]any, len(t))
+		for k, val := range t {
+			out[fmt.Sprint(k)] = val
+		}
+		return out, true
+	}
+	return nil, false
+}

@@ -1,0 +1,232 @@
+package statestore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File names inside the state directory.
+const (
+	StateFile  = "deployment-state.yaml"
+	EventsFile = "deployment-events.yaml"
+	LogsDir    = "logs"
+)
+
+const header = "# k0flow deployment state, schema_version 2. Change it with `k0flow state set`,\n" +
+	"# not by hand: every save keeps the previous version as deployment-state.yaml.backup.\n"
+
+// Store owns one deployment's state: loading and validating it, saving it
+// atomically under the write lock, the run lock, and the events file.
+type Store struct {
+	Dir     string // the state directory, for logs and messages
+	storage Storage
+	now     func() time.Time
+}
+
+// Open returns the Store for a local state directory. Nothing is created
+// until the first write.
+func Open(dir string) *Store {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		dir = abs
+	}
+	return &Store{Dir: dir, storage: &Dir{Path: dir}, now: Now}
+}
+
+// OpenStorage returns a Store over any Storage; dir is used for logs.
+func OpenStorage(dir string, s Storage) *Store {
+	return &Store{Dir: dir, storage: s, now: Now}
+}
+
+// Now is the clock of state timestamps: UTC, whole seconds.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+
+// Path is where the state file lives, for messages.
+func (s *Store) Path() string { return s.storage.Location(StateFile) }
+
+// LoadError is a state file that cannot be used as it is. The file is left
+// untouched; the message says what is wrong and where.
+type LoadError struct {
+	Path string
+	Err  error
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("load %s: %v (the file was left unchanged; fix it, or restore %s.backup)", e.Path, e.Err, e.Path)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Exists says whether the deployment has a state file yet.
+func (s *Store) Exists() (bool, error) {
+	_, _, err := s.storage.Read(StateFile)
+	if errors.Is(err, ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Load reads and validates the state. A missing file gives ErrNotExist.
+func (s *Store) Load() (*State, error) {
+	st, _, err := s.load()
+	return st, err
+}
+
+func (s *Store) load() (*State, string, error) {
+	data, ver, err := s.storage.Read(StateFile)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := Decode(data)
+	if err != nil {
+		return nil, "", &LoadError{Path: s.Path(), Err: err}
+	}
+	return st, ver, nil
+}
+
+// Decode parses and validates state bytes.
+func Decode(data []byte) (*State, error) {
+	var probe yaml.Node
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return nil, err
+	}
+	if len(probe.Content) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	top := probe.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("line %d: the top level must be a mapping, not a %s", top.Line, kindName(top.Kind))
+	}
+	if v := schemaVersionOf(top); v != SchemaVersion {
+		return nil, &LegacyError{Version: v}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	st := &State{}
+	if err := dec.Decode(st); err != nil {
+		return nil, err
+	}
+	if err := st.Validate(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// LegacyError is a state file of an earlier schema: it needs migration.
+type LegacyError struct{ Version int }
+
+func (e *LegacyError) Error() string {
+	if e.Version == 0 {
+		return "this is a v1 state file of the bash project (no schema_version); run `k0flow state migrate`"
+	}
+	return fmt.Sprintf("schema_version %d is not supported (this k0flow reads %d)", e.Version, SchemaVersion)
+}
+
+func schemaVersionOf(m *yaml.Node) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "schema_version" {
+			var v int
+			if m.Content[i+1].Decode(&v) == nil {
+				return v
+			}
+			return -1
+		}
+	}
+	return 0
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "single value"
+	default:
+		return "mapping"
+	}
+}
+
+// Encode renders the state as YAML with its header.
+func Encode(st *State) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(st); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Update applies fn to the current state under the write lock and saves
+// the result atomically. fn returning an error leaves the state untouched.
+func (s *Store) Update(fn func(*State) error) error {
+	return s.update(nil, fn)
+}
+
+// UpdateOrInit is Update for a deployment that may not have a state yet:
+// newState makes the first one.
+func (s *Store) UpdateOrInit(newState func() *State, fn func(*State) error) error {
+	return s.update(newState, fn)
+}
+
+func (s *Store) update(newState func() *State, fn func(*State) error) error {
+	unlock, err := s.storage.Lock("write", s.holder("write state"), true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, ver, err := s.load()
+	if errors.Is(err, ErrNotExist) && newState != nil {
+		st, ver, err = newState(), "", nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := fn(st); err != nil {
+		return err
+	}
+	st.LastUpdated = s.now()
+	if err := st.Validate(); err != nil {
+		return fmt.Errorf("refusing to save an invalid state: %w", err)
+	}
+	data, err := Encode(st)
+	if err != nil {
+		return err
+	}
+	_, err = s.storage.Write(StateFile, data, ver)
+	return err
+}
+
+// LockRun takes the run lock for an apply or destroy, failing at once if
+// another process holds it.
+func (s *Store) LockRun(operation string) (Unlocker, error) {
+	return s.storage.Lock("run", s.holder(operation), false)
+}
+
+func (s *Store) holder(op string) LockHolder {
+	host, _ := os.Hostname()
+	return LockHolder{PID: os.Getpid(), Host: host, Operation: op, Since: s.now()}
+}
+
+// NewState returns the state of a deployment that has not run yet.
+func NewState(deploymentID string) *State {
+	now := Now()
+	return &State{
+		SchemaVersion:   SchemaVersion,
+		DeploymentID:    deploymentID,
+		CreatedAt:       now,
+		LastUpdated:     now,
+		DeploymentFlags: map[string]any{},
+		Runtime:         map[string]any{},
+	}
+}

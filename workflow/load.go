@@ -1,0 +1,318 @@
+package workflow
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// Loader parses workflow and variable files, keeping their sources so that
+// diagnostics can be rendered with snippets.
+type Loader struct {
+	parser *hclparse.Parser
+}
+
+// NewLoader returns an empty Loader.
+func NewLoader() *Loader { return &Loader{parser: hclparse.NewParser()} }
+
+// Files are the sources read so far, for hcl.NewDiagnosticTextWriter.
+func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
+
+// Load decodes a workflow file. The Workflow is nil only when the file
+// cannot be read or parsed at all.
+func (l *Loader) Load(path string) (*Workflow, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read workflow file",
+			Detail:   fmt.Sprintf("%v. Pass the file as an argument, or run k0flow where deploy.hcl is.", err),
+		}}
+	}
+	file, diags := l.parser.ParseHCL(src, path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var raw fileSchema
+	diags = append(diags, gohcl.DecodeBody(file.Body, nil, &raw)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	abs, _ := filepath.Abs(path)
+	sum := sha256.Sum256(src)
+	w := &Workflow{Filename: path, Dir: filepath.Dir(abs), Checksum: "sha256:" + hex.EncodeToString(sum[:])}
+	diags = append(diags, w.decodeWorkflow(raw.Workflows, file.Body)...)
+	diags = append(diags, w.decodeVariables(raw.Variables)...)
+	diags = append(diags, w.decodeLocals(raw.Locals)...)
+	diags = append(diags, w.decodeTerraform(raw.Terraform)...)
+	diags = append(diags, w.decodePhases(raw.Phases)...)
+	if !diags.HasErrors() {
+		diags = append(diags, w.checkReferences()...)
+	}
+	return w, diags
+}
+
+func (w *Workflow) decodeWorkflow(blocks []*workflowSchema, body hcl.Body) hcl.Diagnostics {
+	if len(blocks) == 0 {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Missing workflow block",
+			Detail:   `A workflow file needs one block such as: workflow "k0rdent" { state_dir = "state" }`,
+			Subject:  body.MissingItemRange().Ptr(),
+		}}
+	}
+	var diags hcl.Diagnostics
+	for _, extra := range blocks[1:] {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate workflow block",
+			Detail:   fmt.Sprintf("A file holds one workflow; the first is at %s.", blocks[0].DeclRange),
+			Subject:  extra.DeclRange.Ptr(),
+		})
+	}
+	b := blocks[0]
+	w.Name, w.DeclRange, w.Flags = b.Name, b.DeclRange, b.Flags
+	w.FlagsRange = b.Flags.Range()
+	if !hclsyntax.ValidIdentifier(b.Name) {
+		diags = append(diags, invalidName("workflow", b.Name, b.DeclRange))
+	}
+	stateDir, d := staticString(b.StateDir, "state")
+	diags = append(diags, d...)
+	w.StateDir = w.path(stateDir)
+	for _, c := range b.Preconditions {
+		w.Preconditions = append(w.Preconditions, &Condition{c.Condition, c.ErrorMessage, c.DeclRange})
+	}
+	return diags
+}
+
+func (w *Workflow) path(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(w.Dir, p)
+}
+
+func (w *Workflow) decodeVariables(blocks []*variableSchema) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]hcl.Range{}
+	for _, b := range blocks {
+		if prev, dup := seen[b.Name]; dup {
+			diags = append(diags, duplicate("variable", b.Name, prev, b.DeclRange))
+			continue
+		}
+		seen[b.Name] = b.DeclRange
+		if !hclsyntax.ValidIdentifier(b.Name) {
+			diags = append(diags, invalidName("variable", b.Name, b.DeclRange))
+			continue
+		}
+		v, d := decodeVariable(b)
+		diags = append(diags, d...)
+		w.Variables = append(w.Variables, v)
+	}
+	return diags
+}
+
+func decodeVariable(b *variableSchema) (*Variable, hcl.Diagnostics) {
+	v := &Variable{Name: b.Name, Description: b.Description, Sensitive: b.Sensitive,
+		Type: cty.DynamicPseudoType, DeclRange: b.DeclRange}
+	var diags hcl.Diagnostics
+	if !isNull(b.Type) {
+		ty, defaults, d := typeexpr.TypeConstraintWithDefaults(b.Type)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			v.Type, v.Defaults = ty, defaults
+		}
+	}
+	for _, c := range b.Validations {
+		v.Validations = append(v.Validations, &Condition{c.Condition, c.ErrorMessage, c.DeclRange})
+	}
+	if b.Default == nil {
+		return v, diags
+	}
+	val, d := b.Default.Expr.Value(nil)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return v, diags
+	}
+	if v.Defaults != nil {
+		val = v.Defaults.Apply(val)
+	}
+	conv, err := convert.Convert(val, v.Type)
+	if err != nil {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid default value for variable",
+			Detail:   fmt.Sprintf("The default of variable %q does not fit its type: %s.", b.Name, err),
+			Subject:  b.Default.Expr.Range().Ptr(),
+		})
+		return v, diags
+	}
+	v.Default = conv
+	return v, diags
+}
+
+func (w *Workflow) decodeLocals(blocks []*localsSchema) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]hcl.Range{}
+	for _, b := range blocks {
+		attrs, d := b.Body.JustAttributes()
+		diags = append(diags, d...)
+		for _, a := range sortedAttrs(attrs) {
+			if prev, dup := seen[a.Name]; dup {
+				diags = append(diags, duplicate("local value", a.Name, prev, a.Range))
+				continue
+			}
+			seen[a.Name] = a.Range
+			w.Locals = append(w.Locals, a)
+		}
+	}
+	return diags
+}
+
+func (w *Workflow) decodeTerraform(blocks []*terraformSchema) hcl.Diagnostics {
+	if len(blocks) == 0 {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for _, extra := range blocks[1:] {
+		diags = append(diags, duplicate("terraform", "block", blocks[0].DeclRange, extra.DeclRange))
+	}
+	b := blocks[0]
+	dir, d := staticString(b.Dir, "terraform")
+	diags = append(diags, d...)
+	maxAge, d := staticString(b.MaxAge, "")
+	diags = append(diags, d...)
+	binary, d := staticString(b.Binary, "")
+	diags = append(diags, d...)
+	vmOutput, d := staticString(b.VMOutput, "vm_details")
+	diags = append(diags, d...)
+	tf := &Terraform{Dir: w.path(dir), MaxAge: DefaultMaxAge, Binary: binary, VMOutput: vmOutput, DeclRange: b.DeclRange}
+	if maxAge != "" {
+		age, err := ParseDuration(maxAge)
+		if err != nil {
+			diags = append(diags, badValue("Invalid max_age", err, b.MaxAge))
+		}
+		tf.MaxAge = age
+	}
+	if binary != "" && !filepath.IsAbs(binary) && filepath.Base(binary) != binary {
+		tf.Binary = w.path(binary)
+	}
+	w.Terraform = tf
+	return diags
+}
+
+var terraformActions = map[string]bool{"apply": true, "refresh": true}
+
+func (w *Workflow) decodePhases(blocks []*phaseSchema) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]hcl.Range{}
+	for i, b := range blocks {
+		if prev, dup := seen[b.Name]; dup {
+			diags = append(diags, duplicate("phase", b.Name, prev, b.DeclRange))
+			continue
+		}
+		seen[b.Name] = b.DeclRange
+		if !hclsyntax.ValidIdentifier(b.Name) {
+			diags = append(diags, invalidName("phase", b.Name, b.DeclRange))
+		}
+		p, d := w.decodePhase(i, b)
+		diags = append(diags, d...)
+		w.Phases = append(w.Phases, p)
+	}
+	if len(blocks) == 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "No phases",
+			Detail:   "The workflow declares no phase blocks, so apply has nothing to run.",
+			Subject:  w.DeclRange.Ptr(),
+		})
+	}
+	return diags
+}
+
+func (w *Workflow) decodePhase(i int, b *phaseSchema) (*Phase, hcl.Diagnostics) {
+	p := &Phase{Name: b.Name, Index: i, Description: b.Description, When: b.When, Check: b.Check,
+		Destroy: b.Destroy, Env: b.Env, Dir: b.Dir, Timeout: b.Timeout, Vars: b.Vars, DeclRange: b.DeclRange}
+	for _, c := range b.Preconditions {
+		p.Preconditions = append(p.Preconditions, &Condition{c.Condition, c.ErrorMessage, c.DeclRange})
+	}
+	var diags hcl.Diagnostics
+	switch {
+	case b.Run != nil && b.Terraform != nil:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting phase kinds",
+			Detail:   fmt.Sprintf("Phase %q sets both run and terraform; a phase either runs a command or is a built-in terraform phase.", b.Name),
+			Subject:  b.Terraform.Range.Ptr(),
+		})
+	case b.Run != nil:
+		p.Run = b.Run.Expr
+	case b.Terraform != nil:
+		action, d := staticString(b.Terraform.Expr, "")
+		diags = append(diags, d...)
+		if !d.HasErrors() && !terraformActions[action] {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown terraform action",
+				Detail:   fmt.Sprintf("terraform = %q: use \"apply\" or \"refresh\".", action),
+				Subject:  b.Terraform.Expr.Range().Ptr(),
+			})
+		}
+		p.Terraform = action
+		if w.Terraform == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Terraform phase without a terraform block",
+				Detail:   `Add a block such as: terraform { dir = "terraform" }`,
+				Subject:  b.Terraform.Range.Ptr(),
+			})
+		}
+	default:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Phase has nothing to run",
+			Detail:   fmt.Sprintf(`Phase %q needs run = ["bash", "bin/script.sh"] (argv) or run = "a bash script", or terraform = "apply".`, b.Name),
+			Subject:  b.DeclRange.Ptr(),
+		})
+	}
+	if p.Terraform == "" && !isNull(b.Vars) {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "vars needs a terraform phase",
+			Detail:   "vars passes Terraform variables; a command phase gets values through env.",
+			Subject:  b.Vars.Range().Ptr(),
+		})
+	}
+	for _, e := range p.expressions() {
+		for _, t := range e.Variables() {
+			if t.RootName() == "infra" {
+				p.NeedsInfra = true
+			}
+		}
+	}
+	return p, diags
+}
+
+func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
+	out := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, a)
+	}
+	// Source order, so diagnostics come out in the order a reader meets them.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Range.Start.Byte < out[j-1].Range.Start.Byte; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}

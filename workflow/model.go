@@ -1,0 +1,126 @@
+package workflow
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Workflow is a decoded deploy.hcl: structure is checked, expressions that
+// depend on variables are kept for a Scope to evaluate.
+type Workflow struct {
+	Name          string
+	Filename      string // as given on the command line
+	Dir           string // absolute directory of the file; relative paths start here
+	StateDir      string // absolute
+	Checksum      string // sha256 of the file's bytes
+	Flags         hcl.Expression
+	FlagsRange    hcl.Range
+	Variables     []*Variable
+	Locals        []*hcl.Attribute
+	Terraform     *Terraform
+	Preconditions []*Condition
+	Phases        []*Phase
+	DeclRange     hcl.Range
+}
+
+// Variable is a declared input.
+type Variable struct {
+	Name        string
+	Description string
+	Type        cty.Type
+	Defaults    *typeexpr.Defaults
+	Default     cty.Value // cty.NilVal when the variable is required
+	Sensitive   bool
+	Validations []*Condition
+	DeclRange   hcl.Range
+}
+
+// Required says whether the variable has no default.
+func (v *Variable) Required() bool { return v.Default == cty.NilVal }
+
+// Condition is a precondition or a variable validation.
+type Condition struct {
+	Condition    hcl.Expression
+	ErrorMessage hcl.Expression
+	DeclRange    hcl.Range
+}
+
+// Terraform is the terraform block.
+type Terraform struct {
+	Dir       string // absolute
+	MaxAge    time.Duration
+	Binary    string
+	VMOutput  string
+	DeclRange hcl.Range
+}
+
+// DefaultMaxAge is how old the infrastructure cache may be before a phase
+// that reads infra.* makes k0flow sync it.
+const DefaultMaxAge = time.Hour
+
+// Phase is one phase block.
+type Phase struct {
+	Name          string
+	Index         int
+	Description   hcl.Expression
+	When          hcl.Expression
+	Run           hcl.Expression // nil for a terraform phase
+	Check         hcl.Expression
+	Destroy       hcl.Expression
+	Env           hcl.Expression
+	Dir           hcl.Expression
+	Timeout       hcl.Expression
+	Terraform     string // "apply", "refresh" or "" for a command phase
+	Vars          hcl.Expression
+	Preconditions []*Condition
+	// NeedsInfra is true when any of the phase's expressions reads infra.*:
+	// the runner syncs the cache before evaluating them.
+	NeedsInfra bool
+	DeclRange  hcl.Range
+}
+
+// Phase returns the named phase, or nil.
+func (w *Workflow) Phase(name string) *Phase {
+	for _, p := range w.Phases {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Variable returns the named variable, or nil.
+func (w *Workflow) Variable(name string) *Variable {
+	for _, v := range w.Variables {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// PhaseNames lists the phases in file order.
+func (w *Workflow) PhaseNames() []string {
+	names := make([]string, len(w.Phases))
+	for i, p := range w.Phases {
+		names[i] = p.Name
+	}
+	return names
+}
+
+func (p *Phase) expressions() []hcl.Expression {
+	exprs := []hcl.Expression{p.Description, p.When, p.Run, p.Check, p.Destroy, p.Env, p.Dir, p.Timeout, p.Vars}
+	for _, c := range p.Preconditions {
+		exprs = append(exprs, c.Condition, c.ErrorMessage)
+	}
+	out := exprs[:0]
+	for _, e := range exprs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}

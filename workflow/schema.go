@@ -1,0 +1,66 @@
+package workflow
+
+import "github.com/hashicorp/hcl/v2"
+
+// These structs are the file's schema, decoded with gohcl. Expressions that
+// depend on variables stay hcl.Expression until a Scope evaluates them.
+
+type fileSchema struct {
+	Workflows []*workflowSchema  `hcl:"workflow,block"`
+	Variables []*variableSchema  `hcl:"variable,block"`
+	Locals    []*localsSchema    `hcl:"locals,block"`
+	Terraform []*terraformSchema `hcl:"terraform,block"`
+	Phases    []*phaseSchema     `hcl:"phase,block"`
+}
+
+type workflowSchema struct {
+	Name          string             `hcl:"name,label"`
+	StateDir      hcl.Expression     `hcl:"state_dir,optional"`
+	Flags         hcl.Expression     `hcl:"flags,optional"`
+	Preconditions []*conditionSchema `hcl:"precondition,block"`
+	DeclRange     hcl.Range          `hcl:",def_range"`
+}
+
+type variableSchema struct {
+	Name        string             `hcl:"name,label"`
+	Type        hcl.Expression     `hcl:"type,optional"`
+	Default     *hcl.Attribute     `hcl:"default,optional"`
+	Description string             `hcl:"description,optional"`
+	Sensitive   bool               `hcl:"sensitive,optional"`
+	Validations []*conditionSchema `hcl:"validation,block"`
+	DeclRange   hcl.Range          `hcl:",def_range"`
+}
+
+type conditionSchema struct {
+	Condition    hcl.Expression `hcl:"condition"`
+	ErrorMessage hcl.Expression `hcl:"error_message"`
+	DeclRange    hcl.Range      `hcl:",def_range"`
+}
+
+type localsSchema struct {
+	Body hcl.Body `hcl:",remain"`
+}
+
+type terraformSchema struct {
+	Dir       hcl.Expression `hcl:"dir,optional"`
+	MaxAge    hcl.Expression `hcl:"max_age,optional"`
+	Binary    hcl.Expression `hcl:"binary,optional"`
+	VMOutput  hcl.Expression `hcl:"vm_output,optional"`
+	DeclRange hcl.Range      `hcl:",def_range"`
+}
+
+type phaseSchema struct {
+	Name          string             `hcl:"name,label"`
+	Description   hcl.Expression     `hcl:"description,optional"`
+	When          hcl.Expression     `hcl:"when,optional"`
+	Run           *hcl.Attribute     `hcl:"run,optional"`
+	Check         hcl.Expression     `hcl:"check,optional"`
+	Destroy       hcl.Expression     `hcl:"destroy,optional"`
+	Env           hcl.Expression     `hcl:"env,optional"`
+	Dir           hcl.Expression     `hcl:"dir,optional"`
+	Timeout       hcl.Expression     `hcl:"timeout,optional"`
+	Terraform     *hcl.Attribute     `hcl:"terraform,optional"`
+	Vars          hcl.Expression     `hcl:"vars,optional"`
+	Preconditions []*conditionSchema `hcl:"precondition,block"`
+	DeclRange     hcl.Range          `hcl:",def_range"`
+}

@@ -1,0 +1,63 @@
+package workflow
+
+import (
+	"encoding/json"
+	"math/big"
+
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// GoValue turns a cty value into plain Go (bool, int64, float64, string,
+// []any, map[string]any, nil) for the state file. Unknown values are nil.
+func GoValue(v cty.Value) any {
+	v, _ = v.UnmarkDeep()
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.Bool:
+		return v.True()
+	case ty == cty.String:
+		return v.AsString()
+	case ty == cty.Number:
+		bf := v.AsBigFloat()
+		if bf.IsInt() {
+			if i, acc := bf.Int64(); acc == big.Exact {
+				return i
+			}
+		}
+		f, _ := bf.Float64()
+		return f
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		out := []any{}
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			out = append(out, GoValue(e))
+		}
+		return out
+	case ty.IsMapType() || ty.IsObjectType():
+		out := map[string]any{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			out[k.AsString()] = GoValue(e)
+		}
+		return out
+	}
+	return nil
+}
+
+// CtyValue turns plain Go values (as decoded from YAML or JSON) into cty,
+// for infra.* outputs read from the state.
+func CtyValue(v any) (cty.Value, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	ty, err := ctyjson.ImpliedType(data)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	return ctyjson.Unmarshal(data, ty)
+}
