@@ -43,16 +43,35 @@ func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
 	cmd.Env, cmd.Dir = p.Env, p.Dir
 	cmd.Stdout, cmd.Stderr = p.Output, p.Output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A background child (a port-forward, a daemon) may keep the output
+	// pipe open after the phase's process exits; do not wait on it forever.
+	cmd.WaitDelay = pipeDelay
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return Result{ExitCode: 127, Err: fmt.Errorf("start %s: %w", p.Argv[0], err), Duration: time.Since(start)}
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		if errors.Is(err, exec.ErrWaitDelay) {
+			err = nil
+			if !cmd.ProcessState.Success() {
+				err = &exec.ExitError{ProcessState: cmd.ProcessState}
+			}
+		}
+		done <- err
+	}()
 	res := supervise(cmd.Process.Pid, done, sigs, p.Timeout, grace)
+	if res.Interrupted != nil || res.TimedOut {
+		// The phase is over; whatever it left running in its group goes too.
+		signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	}
 	res.Duration = time.Since(start)
 	return res
 }
+
+// pipeDelay is how long output may stay open after a phase's process exits.
+const pipeDelay = 2 * time.Second
 
 func supervise(pgid int, done <-chan error, sigs <-chan os.Signal, timeout, grace time.Duration) Result {
 	var timer <-chan time.Time

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +44,7 @@ func TestScripts(t *testing.T) {
 			"waitfile":   cmdWaitfile,
 			"copytree":   cmdCopytree,
 			"killpid":    cmdKillpid,
+			"exits":      cmdExits,
 		},
 	})
 }
@@ -49,7 +53,8 @@ func TestScripts(t *testing.T) {
 // $K0FLOW_STATE_DIR). PATH is dotted; "runs" means deployment_runs and a
 // number indexes a list, negative from the end: runs.-1.phases.x.status.
 // Without WANT it asserts that the path exists; with ! that it does not
-// (or, with WANT, that it differs).
+// (or, with WANT, that it differs). WANT is a regexp matched against the
+// whole value; =PATH compares with the value at another path.
 func cmdStatefield(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 || len(args) > 2 {
 		ts.Fatalf("usage: statefield PATH [WANT]")
@@ -69,12 +74,19 @@ func cmdStatefield(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return
 	}
+	want := args[1]
+	if ref, ok := strings.CutPrefix(want, "="); ok {
+		v, _ := lookup(doc, ref)
+		want = regexp.QuoteMeta(fmt.Sprint(v))
+	}
 	gotStr := fmt.Sprint(got)
 	if !found {
 		gotStr = "<absent>"
 	}
-	if (gotStr == args[1]) == neg {
-		ts.Fatalf("%s = %q, want %s%q", args[0], gotStr, map[bool]string{true: "not ", false: ""}[neg], args[1])
+	re, err := regexp.Compile("^(?:" + want + ")$")
+	ts.Check(err)
+	if re.MatchString(gotStr) == neg {
+		ts.Fatalf("%s = %q, want %s%q", args[0], gotStr, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
 }
 
@@ -108,6 +120,27 @@ func lookup(doc any, path string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// exits CODE COMMAND [ARGS...] runs a command and asserts its exit code;
+// stdout and stderr are then checked as after exec.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: exits CODE COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
 }
 
 // waitfile FILE waits up to 30s for FILE to exist.

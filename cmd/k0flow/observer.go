@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -94,15 +95,16 @@ func seconds(s *float64) string {
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
-// displayPath shortens a path relative to the working directory when that
-// is shorter.
+// displayPath shows a path relative to the working directory when it lies
+// below it, as people typed it.
 func displayPath(p string) string {
-	if rel, err := filepath.Rel(".", p); err == nil && !strings.HasPrefix(rel, "../..") {
-		if abs, err := filepath.Abs("."); err == nil {
-			if r2, err := filepath.Rel(abs, p); err == nil && len(r2) < len(p) {
-				return r2
-			}
-		}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
 	}
-	return p
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return p
+	}
+	return rel
 }
