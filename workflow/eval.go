@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // sensitive marks values of sensitive variables; cty carries the mark
@@ -154,10 +155,11 @@ func (s *Scope) Applicable(p *Phase) (Applicability, hcl.Diagnostics) {
 		}
 		return Applicability{Applicable: true}, nil
 	}
-	if v.IsNull() || v.Type() != cty.Bool {
+	b, err := convert.Convert(v, cty.Bool)
+	if v.IsNull() || err != nil {
 		return Applicability{}, hcl.Diagnostics{notBool("when", p.When, v)}
 	}
-	if v.True() {
+	if b.True() {
 		return Applicability{Applicable: true, Known: true}, nil
 	}
 	return Applicability{Known: true, Reason: s.source(p.When) + " is false"}, nil

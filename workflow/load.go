@@ -147,6 +147,11 @@ func decodeVariable(b *variableSchema) (*Variable, hcl.Diagnostics) {
 	if v.Defaults != nil {
 		val = v.Defaults.Apply(val)
 	}
+	// Without a type, a primitive default decides it: `default = false`
+	// makes -var x=true a bool, as an operator expects.
+	if isNull(b.Type) && val.Type().IsPrimitiveType() {
+		v.Type = val.Type()
+	}
 	conv, err := convert.Convert(val, v.Type)
 	if err != nil {
 		diags = append(diags, &hcl.Diagnostic{

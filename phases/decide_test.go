@@ -1,0 +1,76 @@
+package phases
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/k0flow/k0flow/statestore"
+)
+
+func run(id, kind, outcome string, phases ...*statestore.PhaseRecord) *statestore.Run {
+	return &statestore.Run{RunID: id, Kind: kind, Outcome: outcome, Phases: phases}
+}
+
+func rec(name, status, checksum string) *statestore.PhaseRecord {
+	return &statestore.PhaseRecord{Name: name, Status: status, DefinitionChecksum: checksum}
+}
+
+func TestDecide(t *testing.T) {
+	apply, destroy := statestore.KindApply, statestore.KindDestroy
+	completed := []*statestore.Run{run("r1", apply, "success", rec("a", "completed", "c1"))}
+	tests := []struct {
+		name       string
+		phase, sum string
+		afterFrom  bool
+		opts       Options
+		history    []*statestore.Run
+		want       Action
+		reason     string
+		reusedFrom string
+	}{
+		{name: "never run", phase: "a", sum: "c1", want: ActionRun, reason: "not run before"},
+		{name: "completed, same definition", phase: "a", sum: "c1", history: completed,
+			want: ActionReuse, reason: "completed in run r1", reusedFrom: "r1"},
+		{name: "completed, definition changed", phase: "a", sum: "c2", history: completed,
+			want: ActionRerun, reason: "definition (command, env or dir) changed since run r1"},
+		{name: "definition not known yet", phase: "a", sum: "", history: completed, want: ActionReuse, reusedFrom: "r1"},
+		{name: "migrated completion has no checksum", phase: "a", sum: "c9",
+			history: []*statestore.Run{run("m", statestore.KindMigrated, "interrupted", rec("a", "completed", ""))},
+			want:    ActionReuse, reusedFrom: "m"},
+		{name: "reused points at the original", phase: "a", sum: "c1",
+			history: []*statestore.Run{completed[0], run("r2", apply, "success", &statestore.PhaseRecord{Name: "a", Status: "reused", ReusedFrom: "r1", DefinitionChecksum: "c1"})},
+			want:    ActionReuse, reusedFrom: "r1"},
+		{name: "failed last time", phase: "a", sum: "c1",
+			history: append(completed, run("r2", apply, "failed", rec("a", "failed", "c1"))),
+			want:    ActionRerun, reason: "failed in run r2"},
+		{name: "interrupted last time", phase: "a", sum: "c1",
+			history: append(completed, run("r2", apply, "interrupted", rec("a", "interrupted", "c1"))),
+			want:    ActionRerun, reason: "interrupted in run r2"},
+		{name: "pending in a later run does not hide a completion", phase: "a", sum: "c1",
+			history: append(completed, run("r2", apply, "failed", rec("a", "pending", ""))),
+			want:    ActionReuse, reusedFrom: "r1"},
+		{name: "destroy forgets completions", phase: "a", sum: "c1",
+			history: append(completed, run("d", destroy, "success")), want: ActionRun},
+		{name: "--fresh", phase: "a", sum: "c1", history: completed, opts: Options{Fresh: true}, want: ActionRun},
+		{name: "--from at or after", phase: "a", sum: "c1", history: completed, afterFrom: true,
+			opts: Options{From: "a"}, want: ActionRerun, reason: "--from a"},
+		{name: "--from, never run", phase: "a", afterFrom: true, opts: Options{From: "a"}, want: ActionRun},
+		{name: "--only other phase", phase: "b", opts: Options{Only: "a"}, want: ActionNotSelected},
+		{name: "--only this phase runs even if completed", phase: "a", sum: "c1", history: completed,
+			opts: Options{Only: "a"}, want: ActionRun},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Decide(tt.phase, tt.sum, tt.afterFrom, tt.opts, tt.history)
+			if got.Action != tt.want {
+				t.Fatalf("action = %q (%s), want %q", got.Action, got.Reason, tt.want)
+			}
+			if tt.reason != "" && !strings.HasPrefix(got.Reason, tt.reason) {
+				t.Errorf("reason = %q, want %q", got.Reason, tt.reason)
+			}
+			if got.ReusedFrom != tt.reusedFrom {
+				t.Errorf("reused_from = %q, want %q", got.ReusedFrom, tt.reusedFrom)
+			}
+		})
+	}
+}

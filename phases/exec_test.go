@@ -1,0 +1,79 @@
+package phases
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestExecRecordsExitCodeAndOutput(t *testing.T) {
+	var out bytes.Buffer
+	res := Exec(Proc{Argv: []string{"bash", "-c", "echo out; echo err >&2; exit 3"}, Output: &out}, nil, time.Second)
+	if res.ExitCode != 3 || res.OK() {
+		t.Fatalf("exit = %d, ok = %v; want 3, false", res.ExitCode, res.OK())
+	}
+	if got := out.String(); !strings.Contains(got, "out\n") || !strings.Contains(got, "err\n") {
+		t.Errorf("output = %q, want both streams", got)
+	}
+}
+
+func TestExecTimeoutStopsTheGroup(t *testing.T) {
+	start := time.Now()
+	res := Exec(Proc{Argv: []string{"bash", "-c", "sleep 30 & sleep 30"}, Timeout: 100 * time.Millisecond,
+		Output: &bytes.Buffer{}}, nil, time.Second)
+	if !res.TimedOut || res.OK() {
+		t.Fatalf("TimedOut = %v, want true", res.TimedOut)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s: the group was not stopped", d)
+	}
+}
+
+func TestExecForwardsSignalThenKillsAfterGrace(t *testing.T) {
+	ready := t.TempDir() + "/ready"
+	sigs := make(chan os.Signal)
+	go func() {
+		for {
+			if _, err := os.Stat(ready); err == nil {
+				sigs <- syscall.SIGINT
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	// The script ignores SIGINT, so only the kill after the grace period ends it.
+	script := "trap '' INT; touch " + ready + "; sleep 30"
+	res := Exec(Proc{Argv: []string{"bash", "-c", script}, Output: &bytes.Buffer{}}, sigs, 200*time.Millisecond)
+	if res.Interrupted != syscall.SIGINT {
+		t.Fatalf("Interrupted = %v, want SIGINT", res.Interrupted)
+	}
+	if res.ExitCode != 128+int(syscall.SIGKILL) {
+		t.Errorf("exit = %d, want killed", res.ExitCode)
+	}
+}
+
+func TestExecMissingProgram(t *testing.T) {
+	res := Exec(Proc{Argv: []string{"/nonexistent/k0flow-test"}, Output: &bytes.Buffer{}}, nil, time.Second)
+	if res.Err == nil || res.OK() {
+		t.Fatalf("Err = nil, want a start error")
+	}
+}
+
+func TestTailReturnsLastLines(t *testing.T) {
+	path := t.TempDir() + "/log"
+	var b strings.Builder
+	for i := 0; i < 100; i++ {
+		b.WriteString(strings.Repeat("x", 10) + "\n")
+	}
+	b.WriteString("last one\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := Tail(path, 2)
+	if got != "xxxxxxxxxx\nlast one" {
+		t.Errorf("Tail = %q", got)
+	}
+}

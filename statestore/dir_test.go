@@ -1,0 +1,53 @@
+package statestore_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/statestore/storagetest"
+)
+
+func TestDirConformance(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) (statestore.Storage, statestore.Storage) {
+		dir := filepath.Join(t.TempDir(), "state")
+		return &statestore.Dir{Path: dir}, &statestore.Dir{Path: dir}
+	})
+}
+
+func TestDirFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := &statestore.Dir{Path: dir}
+	v, err := s.Write("f", []byte("x"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write("f", []byte("y"), v); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append("e", []byte("z")); err != nil {
+		t.Fatal(err)
+	}
+	assertMode(t, dir, 0o700)
+	for _, name := range []string{"f", "f.backup", "e"} {
+		assertMode(t, filepath.Join(dir, name), 0o600)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != "" && e.Name() != "f.backup" {
+			t.Errorf("leftover file %s", e.Name())
+		}
+	}
+}
+
+func assertMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != want {
+		t.Errorf("%s: mode %o, want %o", path, got, want)
+	}
+}

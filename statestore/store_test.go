@@ -1,0 +1,157 @@
+package statestore_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k0flow/k0flow/statestore"
+)
+
+func newRun(id string) *statestore.Run {
+	return &statestore.Run{RunID: id, Kind: statestore.KindApply, StartedAt: statestore.Now(),
+		Outcome: statestore.OutcomeRunning, Owner: &statestore.Owner{PID: 1, Host: "h"},
+		Phases: statestore.PhaseList{
+			{Name: "b", Status: statestore.StatusCompleted},
+			{Name: "a", Status: statestore.StatusRunning},
+		}}
+}
+
+func TestEncodeDecodeKeepsPhaseOrderAndValues(t *testing.T) {
+	st := statestore.NewState("k0rdent-abcd1234")
+	st.Runtime["msg"] = "quotes \" colons: newline\nünïcode"
+	st.Runtime["port"] = 51820
+	st.DeploymentRuns = append(st.DeploymentRuns, newRun("r1"))
+	data, err := statestore.Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := statestore.Decode(data)
+	if err != nil {
+		t.Fatalf("decode what we encoded: %v\n%s", err, data)
+	}
+	if names := []string{got.DeploymentRuns[0].Phases[0].Name, got.DeploymentRuns[0].Phases[1].Name}; names[0] != "b" || names[1] != "a" {
+		t.Errorf("phase order = %v, want [b a]", names)
+	}
+	if got.Runtime["msg"] != st.Runtime["msg"] || got.Runtime["port"] != 51820 {
+		t.Errorf("runtime = %#v", got.Runtime)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	tests := map[string]struct{ yaml, want string }{
+		"not yaml":       {"a: [\n", "yaml:"},
+		"not a mapping":  {"- a\n- b\n", "line 1: the top level must be a mapping, not a list"},
+		"v1 file":        {"deployment_id: x\nphases: {}\n", "v1 state file"},
+		"future version": {"schema_version: 3\n", "schema_version 3 is not supported"},
+		"unknown key":    {"schema_version: 2\ndeployment_id: x\nbogus: 1\n", "field bogus not found"},
+		"bad outcome": {"schema_version: 2\ndeployment_id: x\ndeployment_runs:\n- {run_id: r, kind: apply, outcome: meh}\n",
+			`deployment_runs[0].outcome: "meh" is not one of`},
+		"dangling current": {"schema_version: 2\ndeployment_id: x\ncurrent_run_id: r9\n", "current_run_id: r9 is not in deployment_runs"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := statestore.Decode([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUpdateSavesAtomicallyWithBackup(t *testing.T) {
+	store := statestore.Open(filepath.Join(t.TempDir(), "state"))
+	err := store.UpdateOrInit(func() *statestore.State { return statestore.NewState("d-1") }, func(st *statestore.State) error {
+		st.Runtime["step"] = 1
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Update(func(st *statestore.State) error { st.Runtime["step"] = 2; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Load()
+	if err != nil || st.Runtime["step"] != 2 {
+		t.Fatalf("after update: %v, %v", st, err)
+	}
+	backup, err := statestore.Decode(mustRead(t, store.Path()+".backup"))
+	if err != nil || backup.Runtime["step"] != 1 {
+		t.Fatalf("backup holds %v, %v; want step 1", backup, err)
+	}
+}
+
+func TestFailedUpdateChangesNothing(t *testing.T) {
+	store := statestore.Open(filepath.Join(t.TempDir(), "state"))
+	_ = store.UpdateOrInit(func() *statestore.State { return statestore.NewState("d-1") }, func(*statestore.State) error { return nil })
+	before := mustRead(t, store.Path())
+	boom := errors.New("boom")
+	if err := store.Update(func(st *statestore.State) error { st.Runtime["x"] = 1; return boom }); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	if err := store.Update(func(st *statestore.State) error { st.DeploymentID = ""; return nil }); err == nil {
+		t.Fatal("saving an invalid state succeeded")
+	}
+	if after := mustRead(t, store.Path()); string(after) != string(before) {
+		t.Fatal("state changed")
+	}
+}
+
+func TestBrokenFileIsNeverRewritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	store := statestore.Open(dir)
+	_ = os.MkdirAll(dir, 0o700)
+	broken := []byte("schema_version: 2\ndeployment_id: \"unterminated\n")
+	_ = os.WriteFile(store.Path(), broken, 0o600)
+	err := store.Update(func(st *statestore.State) error { return nil })
+	var le *statestore.LoadError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "left unchanged") {
+		t.Fatalf("err = %v, want a LoadError", err)
+	}
+	if got := mustRead(t, store.Path()); string(got) != string(broken) {
+		t.Fatal("broken file was rewritten")
+	}
+}
+
+func TestMarkAbandoned(t *testing.T) {
+	st := statestore.NewState("d-1")
+	st.DeploymentRuns = []*statestore.Run{newRun("r1")}
+	st.DeploymentRuns[0].StartedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := st.DeploymentRuns[0].StartedAt.Add(90 * time.Second)
+	ids := st.MarkAbandoned(at)
+	r := st.DeploymentRuns[0]
+	if len(ids) != 1 || r.Outcome != statestore.OutcomeInterrupted || *r.DurationSeconds != 90 {
+		t.Fatalf("ids=%v outcome=%s", ids, r.Outcome)
+	}
+	if r.Phases.Get("a").Status != statestore.StatusInterrupted || r.Phases.Get("b").Status != statestore.StatusCompleted {
+		t.Errorf("phases = %s, %s", r.Phases.Get("a").Status, r.Phases.Get("b").Status)
+	}
+	if r.Error == nil || r.Error.Phase != "a" || !strings.Contains(r.Error.Message, "pid 1 on h") {
+		t.Errorf("error = %+v", r.Error)
+	}
+}
+
+func TestEventsAreAppended(t *testing.T) {
+	store := statestore.Open(filepath.Join(t.TempDir(), "state"))
+	for _, msg := range []string{"one", "two: with colon\nand newline"} {
+		if err := store.AppendEvent("d-1", statestore.Event{Action: "x", Message: msg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := store.Events()
+	if err != nil || len(evs) != 2 || evs[1].Message != "two: with colon\nand newline" {
+		t.Fatalf("events = %+v, %v", evs, err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
