@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	textdist "github.com/k0flow/k0flow/internal/suggest"
 )
 
 // checkReferences finds every var.*, local.*, flag.* and infra.* reference
@@ -183,42 +184,16 @@ func contains(list []string, s string) bool {
 
 // suggest names the closest declared name, for typos.
 func suggest(name string, known map[string]bool) string {
-	best, bestDist := "", 3
 	keys := make([]string, 0, len(known))
 	for k := range known {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		if d := levenshtein(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
+	if best := textdist.Closest(name, keys, 2); best != "" {
+		return fmt.Sprintf(" Did you mean %q?", best)
 	}
-	if best == "" {
-		if len(keys) == 0 {
-			return " None are declared."
-		}
-		return " Declared: " + strings.Join(keys, ", ") + "."
+	if len(keys) == 0 {
+		return " None are declared."
 	}
-	return fmt.Sprintf(" Did you mean %q?", best)
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return " Declared: " + strings.Join(keys, ", ") + "."
 }

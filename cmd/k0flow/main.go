@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/k0flow/k0flow/internal/suggest"
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/spf13/pflag"
@@ -68,10 +69,12 @@ func find(name string) *command {
 }
 
 func closest(name string) string {
-	for _, c := range commands {
-		if strings.HasPrefix(c.name, name) || strings.HasPrefix(name, c.name) {
-			return fmt.Sprintf(" (did you mean %q?)", c.name)
-		}
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	if best := suggest.Closest(name, names, 2); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
 }
