@@ -15,7 +15,7 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(K0FLOW) ./cmd/k0flow
 
 # The quickstart from a clean slate: a full run, then the status it leaves.
-demo: build
+demo: build tools
 	cd examples/quickstart && rm -rf state .k0flow-demo && $(K0FLOW) apply && $(K0FLOW) status
 
 test: tools fmt-check vet
@@ -31,9 +31,10 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Pinned tools the tests need go into the git-ignored .tools/.
+# Pinned tools the tests need go into the git-ignored .tools/: terraform
+# (the one on PATH if it is 1.5 or later, else v1.5.7 built from source).
 tools:
-	@mkdir -p $(TOOLS)/bin
+	@scripts/tools.sh $(TOOLS)
 
 clean:
 	rm -rf bin examples/quickstart/state examples/quickstart/.k0flow-demo

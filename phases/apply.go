@@ -29,6 +29,7 @@ type Runner struct {
 	Bin      string           // K0FLOW_BIN for phases
 	Version  string           // recorded in each run
 	Env      []string         // the environment phases inherit
+	Infra    *Infra           // nil when the workflow has no terraform block
 
 	run   *statestore.Run
 	plan  *Plan
@@ -105,6 +106,7 @@ func (r *Runner) start(plan *Plan) error {
 	err := r.Store.UpdateOrInit(func() *statestore.State {
 		return statestore.NewState(statestore.NewDeploymentID(plan.Workflow.Name))
 	}, func(st *statestore.State) error {
+		run.Terraform = snapshot(st.Terraform)
 		st.DeploymentRuns = append(st.DeploymentRuns, run)
 		st.CurrentRunID = run.RunID
 		st.DeploymentFlags = run.ConfigSnapshot.Flags
@@ -125,15 +127,28 @@ func (r *Runner) start(plan *Plan) error {
 
 // update changes this run's record in the stored state.
 func (r *Runner) update(fn func(run *statestore.Run)) error {
+	return r.updateState(func(_ *statestore.State, run *statestore.Run) { fn(run) })
+}
+
+func (r *Runner) updateState(fn func(st *statestore.State, run *statestore.Run)) error {
 	return r.Store.Update(func(st *statestore.State) error {
 		stored := st.Run(r.run.RunID)
 		if stored == nil {
 			return fmt.Errorf("run %s is no longer in the state", r.run.RunID)
 		}
-		fn(stored)
+		fn(st, stored)
 		r.run = stored
 		return nil
 	})
+}
+
+// snapshot is the terraform section as a run records it: where the state
+// was and which terraform, without the deployment-wide history.
+func snapshot(t *statestore.TerraformRef) *statestore.TerraformRef {
+	if t == nil {
+		return nil
+	}
+	return &statestore.TerraformRef{StatePath: t.StatePath, Backend: t.Backend, Version: t.Version}
 }
 
 func (r *Runner) event(deploymentID string, ev statestore.Event) {
@@ -158,7 +173,10 @@ func (r *Runner) finish(runErr error) error {
 	case runErr != nil:
 		outcome = statestore.OutcomeFailed
 	}
-	err := r.update(func(run *statestore.Run) {
+	err := r.updateState(func(st *statestore.State, run *statestore.Run) {
+		if st.Terraform != nil {
+			run.Terraform = snapshot(st.Terraform) // as it stands after this run's terraform phases
+		}
 		run.Outcome, run.EndedAt = outcome, &now
 		run.DurationSeconds = statestore.Seconds(time.Since(r.began))
 		if runErr != nil && run.Error == nil {

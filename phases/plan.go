@@ -1,9 +1,11 @@
 package phases
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/k0flow/k0flow/infra"
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/k0flow/k0flow/workflow"
 )
@@ -17,6 +19,9 @@ type Step struct {
 	Number, Total int
 	// CheckResult is filled when the plan ran the phase's check.
 	CheckResult *CheckResult
+	// InfraSync says why the outputs cache will be synced before this
+	// phase; "" when it will be used as it is.
+	InfraSync string
 }
 
 // CheckResult is the outcome of running a phase's check command.
@@ -72,7 +77,50 @@ func NewPlan(w *workflow.Workflow, scope *workflow.Scope, st *statestore.State, 
 		p.Steps = append(p.Steps, step)
 	}
 	p.number()
+	p.annotateInfra()
 	return p, diags
+}
+
+// annotateInfra predicts where apply syncs the outputs cache: before the
+// first phase that reads infra.* when the cache is stale, and again after
+// every terraform phase.
+func (p *Plan) annotateInfra() {
+	var facts *statestore.InfraFacts
+	checksum := ""
+	if p.State != nil {
+		facts = p.State.InfrastructureFacts
+		checksum = localChecksum(p.State.Terraform)
+	}
+	maxAge := workflow.DefaultMaxAge
+	if p.Workflow.Terraform != nil {
+		maxAge = p.Workflow.Terraform.MaxAge
+	}
+	fresh := infra.Check(facts, checksum, maxAge, statestore.Now())
+	pending := ""
+	if !fresh.Fresh {
+		pending = fresh.Reason
+	}
+	for _, s := range p.Active() {
+		if s.Phase.NeedsInfra && pending != "" {
+			s.InfraSync, pending = pending, ""
+		}
+		if s.Phase.Terraform != "" && s.Action != ActionReuse {
+			pending = "the terraform phase " + s.Phase.Name + " changes the state"
+		}
+	}
+}
+
+// localChecksum reads a local Terraform state's checksum without starting
+// terraform; for remote backends it is not known here.
+func localChecksum(t *statestore.TerraformRef) string {
+	if t == nil || t.Backend.Type != "local" || t.StatePath == "" {
+		return ""
+	}
+	sum, err := (&infra.Terraform{}).Checksum(context.Background(), infra.Backend{Type: "local", StatePath: t.StatePath})
+	if err != nil {
+		return ""
+	}
+	return sum
 }
 
 func resumable(r *statestore.Run) bool {
@@ -92,13 +140,21 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 		return step, nil
 	}
 	checksum := ""
-	if !ph.NeedsInfra {
+	switch {
+	case !ph.NeedsInfra:
 		res, d := p.Scope.Resolve(ph)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			return step, diags
 		}
 		step.Resolved, checksum = res, res.Checksum()
+	case p.Scope.InfraKnown():
+		// A prediction from the cache as it is: apply syncs and evaluates
+		// again at the phase's turn, and a terraform phase before it may
+		// still add the outputs it reads, so errors here are not final.
+		if res, d := p.Scope.Resolve(ph); !d.HasErrors() {
+			step.Resolved, checksum = res, res.Checksum()
+		}
 	}
 	step.Decision = Decide(ph.Name, checksum, afterFrom, p.Options, history)
 	return step, diags

@@ -17,7 +17,6 @@ import (
 // thirty minutes in on something knowable now.
 func (p *Plan) Preflight() hcl.Diagnostics {
 	diags := p.Scope.CheckConditions(p.Workflow.Preconditions, true)
-	diags = append(diags, p.preflightTerraform(nil)...)
 	for _, s := range p.Active() {
 		diags = append(diags, p.Scope.CheckConditions(s.Phase.Preconditions, true)...)
 		if s.Resolved == nil {

@@ -35,8 +35,13 @@ func (r *Runner) step(step *Step) error {
 }
 
 func (r *Runner) resolve(step *Step) error {
-	if step.Resolved != nil {
+	if step.Resolved != nil && !step.Phase.NeedsInfra {
 		return nil
+	}
+	if step.Phase.NeedsInfra {
+		if err := r.syncInfra(step); err != nil {
+			return err
+		}
 	}
 	res, diags := r.plan.Scope.Resolve(step.Phase)
 	if diags.HasErrors() {
@@ -79,7 +84,12 @@ func (r *Runner) execute(step *Step) error {
 		return err
 	}
 	r.event("", statestore.Event{Action: "phase_started", Phase: step.Phase.Name, Message: "Phase started: " + step.Phase.Name})
-	res := r.exec(step, step.Resolved.Run, log)
+	var res Result
+	if step.Phase.Terraform != "" {
+		res = r.terraform(step, log)
+	} else {
+		res = r.exec(step, step.Resolved.Run, log)
+	}
 	switch {
 	case res.Interrupted != nil:
 		return r.interrupted(step, &res, res)
@@ -206,6 +216,7 @@ func (r *Runner) environ(step *Step) []string {
 		"K0FLOW_STATE_DIR="+r.Store.Dir,
 		"K0FLOW_BIN="+r.Bin,
 		"K0FLOW_WORKFLOW="+filepath.Join(r.plan.Workflow.Dir, filepath.Base(r.plan.Workflow.Filename)),
+		"K0FLOW_INFRA_MAX_AGE="+r.maxAge().String(),
 	)
 }
 

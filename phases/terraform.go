@@ -1,25 +1,131 @@
 package phases
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
 
-	"github.com/hashicorp/hcl/v2"
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
 )
 
-// preflightTerraform refuses built-in terraform phases until a Terraform
-// driver is wired in, rather than failing in the middle of a run.
-func (p *Plan) preflightTerraform(driver any) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	for _, s := range p.Active() {
-		if s.Phase.Terraform == "" || driver != nil {
-			continue
-		}
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Terraform phases are not available",
-			Detail:   fmt.Sprintf("Phase %q is a built-in terraform phase, which this build of k0flow cannot run yet; use run = [\"terraform\", \"apply\", \"-auto-approve\"] meanwhile.", s.Phase.Name),
-			Subject:  s.Phase.DeclRange.Ptr(),
-		})
+// syncInfra makes sure the outputs cache matches the Terraform state and is
+// younger than max_age before a phase that reads infra.* is evaluated.
+func (r *Runner) syncInfra(step *Step) error {
+	if r.Infra == nil {
+		return fmt.Errorf("reads infra.*, but the workflow has no terraform block")
 	}
-	return diags
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	rep, err := r.Infra.Sync(ctx, false)
+	if err != nil {
+		return fmt.Errorf("infra sync: %w", err)
+	}
+	if rep.Synced {
+		fmt.Fprintf(r.Output, "      infra sync: %s\n", rep.Reason)
+	}
+	if err := missingOutputs(step.Phase, rep.Facts); err != nil {
+		return err
+	}
+	val, err := workflow.InfraValue(rep.Facts.Outputs, rep.Facts.SensitiveOutputs)
+	if err != nil {
+		return err
+	}
+	r.plan.Scope.SetInfra(val)
+	at := rep.Facts.CacheTimestamp
+	return r.update(func(run *statestore.Run) {
+		run.Phases.Get(step.Phase.Name).InfraCacheTimestamp = at
+	})
+}
+
+// terraform runs a built-in terraform phase through terraform-exec, its
+// output streamed to the terminal and the phase log. A signal cancels the
+// context, which makes terraform-exec send SIGINT, terraform's own graceful
+// stop; it is killed only after the grace period.
+func (r *Runner) terraform(step *Step, log string) Result {
+	f, err := openLog(filepath.Join(r.Store.Dir, log))
+	if err != nil {
+		return Result{ExitCode: -1, Err: fmt.Errorf("open log: %w", err)}
+	}
+	defer f.Close()
+	tf := r.Infra.TF
+	tf.SetGrace(r.Grace)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if t := step.Resolved.Timeout; t > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	sig := make(chan os.Signal, 1)
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case s := <-r.Signals:
+			sig <- s
+			cancel()
+		case <-stop:
+		}
+	}()
+	start := time.Now()
+	err = r.terraformAction(ctx, step, io.MultiWriter(r.Output, f))
+	close(stop)
+	res := Result{Duration: time.Since(start)}
+	select {
+	case res.Interrupted = <-sig:
+	default:
+	}
+	if err != nil {
+		res.ExitCode = 1
+		res.TimedOut = ctx.Err() == context.DeadlineExceeded
+		if res.Interrupted == nil && !res.TimedOut {
+			res.Err = err
+			fmt.Fprintln(f, err)
+		}
+	}
+	return res
+}
+
+func (r *Runner) terraformAction(ctx context.Context, step *Step, out io.Writer) error {
+	if err := r.runTerraform(ctx, step, out); err != nil {
+		return err
+	}
+	if err := r.Infra.Touch(step.Phase.Terraform); err != nil {
+		return err
+	}
+	// The state changed under the cache: take the new outputs now, so the
+	// next phase reads them without another sync.
+	if _, err := r.Infra.Sync(ctx, true); err != nil {
+		return fmt.Errorf("infra sync after terraform %s: %w", step.Phase.Terraform, err)
+	}
+	return nil
+}
+
+// runTerraform streams what terraform prints while it changes things. Only
+// then: `terraform output -json` would put sensitive values in the log.
+func (r *Runner) runTerraform(ctx context.Context, step *Step, out io.Writer) error {
+	tf := r.Infra.TF
+	tf.Stream(out)
+	defer tf.Stream(io.Discard)
+	if err := tf.Init(ctx); err != nil {
+		return err
+	}
+	vars := step.Resolved.TerraformVars
+	switch step.Phase.Terraform {
+	case "apply":
+		return tf.Apply(ctx, vars)
+	case "refresh":
+		return tf.Refresh(ctx, vars)
+	}
+	return fmt.Errorf("unknown terraform action %q", step.Phase.Terraform)
+}
+
+func (r *Runner) maxAge() time.Duration {
+	if r.Infra != nil {
+		return r.Infra.MaxAge
+	}
+	return workflow.DefaultMaxAge
 }

@@ -148,6 +148,9 @@ type PhaseRecord struct {
 	Log                string     `yaml:"log,omitempty"`
 	DefinitionChecksum string     `yaml:"definition_checksum,omitempty"`
 	Message            string     `yaml:"message,omitempty"`
+	// InfraCacheTimestamp is the cache a phase that reads infra.* started
+	// with, so its age at that moment can be told later.
+	InfraCacheTimestamp *time.Time `yaml:"infra_cache_timestamp,omitempty"`
 }
 
 // PhaseList keeps a run's phases in execution order; it is written as a

@@ -73,36 +73,57 @@ func (s *State) MarkAbandoned(at time.Time) []string {
 // RecoverAbandoned marks runs left running by a runner that died as
 // interrupted. If a live runner holds the run lock, it does nothing.
 func (s *Store) RecoverAbandoned() ([]string, error) {
+	_, ids, err := s.LoadRecovered()
+	if IsNotExist(err) {
+		return nil, nil
+	}
+	return ids, err
+}
+
+// LoadRecovered loads the state after recording abandoned runs, reading the
+// file once when there is nothing to recover: the common case for every
+// command that reads state.
+func (s *Store) LoadRecovered() (*State, []string, error) {
 	unlock, err := s.LockRun("recover abandoned runs")
 	if err != nil {
 		if _, held := err.(*LockedError); held {
-			return nil, nil
+			st, err := s.Load() // a live runner owns its runs
+			return st, nil, err
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	defer unlock()
-	return s.RecoverLocked()
+	return s.recover()
 }
 
 // RecoverLocked is RecoverAbandoned for a caller that holds the run lock.
 func (s *Store) RecoverLocked() ([]string, error) {
+	_, ids, err := s.recover()
+	if IsNotExist(err) {
+		return nil, nil
+	}
+	return ids, err
+}
+
+func (s *Store) recover() (*State, []string, error) {
 	st, err := s.Load()
 	if err != nil || !hasRunning(st) {
-		return nil, ignoreNotExist(err)
+		return st, nil, err
 	}
 	var ids []string
-	err = s.Update(func(st *State) error {
-		ids = st.MarkAbandoned(s.now())
+	err = s.Update(func(cur *State) error {
+		ids = cur.MarkAbandoned(s.now())
+		st = cur
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, id := range ids {
 		_ = s.AppendEvent(st.DeploymentID, Event{Action: "run_interrupted", RunID: id,
 			Message: "Run " + id + " was found abandoned by its runner and recorded as interrupted"})
 	}
-	return ids, nil
+	return st, ids, nil
 }
 
 func hasRunning(st *State) bool {
@@ -112,11 +133,4 @@ func hasRunning(st *State) bool {
 		}
 	}
 	return false
-}
-
-func ignoreNotExist(err error) error {
-	if err != nil && isNotExist(err) {
-		return nil
-	}
-	return err
 }

@@ -2,11 +2,12 @@ package statestore
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
 // Runtime values are addressed by dotted keys: "wireguard.connected" is
-// runtime.wireguard.connected. Intermediate maps are created on set and
+// runtime.wireguard.connected; a number indexes a list (controller_ips.0). Intermediate maps are created on set and
 // pruned on unset, so unused keys do not accumulate.
 
 // SplitKey splits a dotted key, rejecting empty segments.
@@ -28,16 +29,29 @@ func GetPath(m map[string]any, key string) (any, bool) {
 	}
 	var cur any = m
 	for _, p := range parts {
-		mm, ok := asMap(cur)
-		if !ok {
-			return nil, false
-		}
-		cur, ok = mm[p]
-		if !ok {
+		var ok bool
+		if cur, ok = child(cur, p); !ok {
 			return nil, false
 		}
 	}
 	return cur, true
+}
+
+// child steps into a map by key or a list by index (controller_ips.0).
+func child(v any, seg string) (any, bool) {
+	if list, ok := v.([]any); ok {
+		i, err := strconv.Atoi(seg)
+		if err != nil || i < 0 || i >= len(list) {
+			return nil, false
+		}
+		return list[i], true
+	}
+	m, ok := asMap(v)
+	if !ok {
+		return nil, false
+	}
+	c, ok := m[seg]
+	return c, ok
 }
 
 // SetPath stores v at a dotted key in m, creating maps on the way.

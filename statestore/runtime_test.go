@@ -13,6 +13,14 @@ func TestPaths(t *testing.T) {
 	if err := SetPath(m, "wireguard.peers.laptop.ip.deeper", 1); err == nil {
 		t.Fatal("set through a string succeeded")
 	}
+	m["ips"] = []any{"10.0.1.4", map[string]any{"ip": "10.0.1.5"}}
+	if v, ok := GetPath(m, "ips.1.ip"); !ok || v != "10.0.1.5" {
+		t.Fatalf("list index: %v, %v", v, ok)
+	}
+	if _, ok := GetPath(m, "ips.2"); ok {
+		t.Fatal("index past the end found")
+	}
+	delete(m, "ips")
 	if _, ok := GetPath(m, "wireguard.nope"); ok {
 		t.Fatal("found a missing key")
 	}

@@ -90,32 +90,45 @@ func (s *Store) load() (*State, string, error) {
 	return st, ver, nil
 }
 
-// Decode parses and validates state bytes.
+// Decode parses and validates state bytes. A well-formed v2 file is parsed
+// once; only a failure pays for a second look that explains it (not YAML,
+// not a mapping, a v1 file).
 func Decode(data []byte) (*State, error) {
-	var probe yaml.Node
-	if err := yaml.Unmarshal(data, &probe); err != nil {
-		return nil, err
-	}
-	if len(probe.Content) == 0 {
-		return nil, errors.New("the file is empty")
-	}
-	top := probe.Content[0]
-	if top.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("line %d: the top level must be a mapping, not a %s", top.Line, kindName(top.Kind))
-	}
-	if v := schemaVersionOf(top); v != SchemaVersion {
-		return nil, &LegacyError{Version: v}
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	st := &State{}
-	if err := dec.Decode(st); err != nil {
-		return nil, err
+	err := dec.Decode(st)
+	if err != nil || st.SchemaVersion != SchemaVersion {
+		if perr := probe(data); perr != nil {
+			return nil, perr
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := st.Validate(); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// probe explains why bytes are not a v2 state.
+func probe(data []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	if len(doc.Content) == 0 {
+		return errors.New("the file is empty")
+	}
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: the top level must be a mapping, not a %s", top.Line, kindName(top.Kind))
+	}
+	if v := schemaVersionOf(top); v != SchemaVersion {
+		return &LegacyError{Version: v}
+	}
+	return nil
 }
 
 // LegacyError is a state file of an earlier schema: it needs migration.

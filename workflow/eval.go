@@ -21,6 +21,8 @@ type Scope struct {
 	Locals map[string]cty.Value
 	Flags  map[string]cty.Value
 	ctx    *hcl.EvalContext
+
+	infraKnown bool
 }
 
 // NewScope evaluates locals and flags for the given variable values.
@@ -130,7 +132,28 @@ func (s *Scope) evalFlags() hcl.Diagnostics {
 
 // SetInfra makes infra.* read the given outputs (an object of output name
 // to value). Until it is called infra.* is unknown.
-func (s *Scope) SetInfra(outputs cty.Value) { s.ctx.Variables["infra"] = outputs }
+func (s *Scope) SetInfra(outputs cty.Value) {
+	s.ctx.Variables["infra"] = outputs
+	s.infraKnown = true
+}
+
+// InfraKnown says whether infra.* has values (from the cache) yet.
+func (s *Scope) InfraKnown() bool { return s.infraKnown }
+
+// InfraReads lists the output names a phase reads through infra.*.
+func (p *Phase) InfraReads() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range p.expressions() {
+		for _, t := range e.Variables() {
+			if name := attrName(t); t.RootName() == "infra" && name != "" && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
 
 // Applicability says whether a phase is part of a run, and why not.
 type Applicability struct {

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/big"
 
 	"github.com/zclconf/go-cty/cty"
@@ -60,4 +61,25 @@ func CtyValue(v any) (cty.Value, error) {
 		return cty.NilVal, err
 	}
 	return ctyjson.Unmarshal(data, ty)
+}
+
+// InfraValue is the infra.* object: every output, the sensitive ones marked
+// so that nothing computed from them is displayed.
+func InfraValue(outputs map[string]any, sensitiveOutputs []string) (cty.Value, error) {
+	secret := map[string]bool{}
+	for _, s := range sensitiveOutputs {
+		secret[s] = true
+	}
+	attrs := make(map[string]cty.Value, len(outputs))
+	for name, v := range outputs {
+		cv, err := CtyValue(v)
+		if err != nil {
+			return cty.NilVal, fmt.Errorf("output %s: %w", name, err)
+		}
+		if secret[name] {
+			cv = cv.Mark(sensitive)
+		}
+		attrs[name] = cv
+	}
+	return cty.ObjectVal(attrs), nil
 }

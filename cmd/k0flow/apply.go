@@ -70,6 +70,10 @@ func cmdApply(c *cli, args []string) error {
 		return err
 	}
 	defer unlock()
+	infra, err := phases.NewInfra(l.wf, store)
+	if err != nil {
+		return err
+	}
 	plan, err := c.prepare(l, store, sel.opts)
 	if err != nil {
 		return err
@@ -86,6 +90,7 @@ func cmdApply(c *cli, args []string) error {
 		Bin:      binPath(),
 		Version:  version(),
 		Env:      c.env,
+		Infra:    infra,
 	}
 	_, err = runner.Apply(plan)
 	return err
@@ -122,7 +127,8 @@ func setInfra(l *loaded, st *statestore.State) error {
 	if st == nil || st.InfrastructureFacts == nil || st.InfrastructureFacts.Outputs == nil {
 		return nil
 	}
-	v, err := workflow.CtyValue(st.InfrastructureFacts.Outputs)
+	facts := st.InfrastructureFacts
+	v, err := workflow.InfraValue(facts.Outputs, facts.SensitiveOutputs)
 	if err != nil {
 		return fmt.Errorf("read infrastructure_facts.outputs: %w", err)
 	}

@@ -185,11 +185,36 @@ func (c *cli) noteRecovered(ids []string) {
 	}
 }
 
+// readState loads the state for a reading command, after recording runs
+// whose runner died; "no state yet" is a clear error.
+func (c *cli) readState(flag string) (*statestore.Store, *statestore.State, error) {
+	store := statestore.Open(c.stateDir(flag))
+	st, ids, err := store.LoadRecovered()
+	c.noteRecovered(ids)
+	if statestore.IsNotExist(err) {
+		return store, nil, noState(store)
+	}
+	return store, st, err
+}
+
+func noState(store *statestore.Store) error {
+	return &exitError{code: exitFailure, err: fmt.Errorf("no deployment state in %s: run 'k0flow apply' first, or pass --state-dir", store.Dir)}
+}
+
 // loadState loads the state, turning "no state yet" into a clear error.
 func loadState(store *statestore.Store) (*statestore.State, error) {
 	st, err := store.Load()
 	if statestore.IsNotExist(err) {
-		return nil, &exitError{code: exitFailure, err: fmt.Errorf("no deployment state in %s: run 'k0flow apply' first, or pass --state-dir", store.Dir)}
+		return nil, noState(store)
 	}
 	return st, err
+}
+
+// update is store.Update with "no state yet" said clearly.
+func update(store *statestore.Store, fn func(*statestore.State) error) error {
+	err := store.Update(fn)
+	if statestore.IsNotExist(err) {
+		return noState(store)
+	}
+	return err
 }

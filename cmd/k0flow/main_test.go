@@ -30,15 +30,26 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testdata, err := filepath.Abs("../../testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/scripts",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
+			env.Setenv("TESTDATA", testdata)
 			env.Setenv("DEMO_DELAY", "0")
 			env.Setenv("NO_COLOR", "1")
-			return nil
+			// Terraform offline and quiet: no update check, no user config.
+			rc := filepath.Join(env.WorkDir, ".terraformrc")
+			env.Setenv("TF_CLI_CONFIG_FILE", rc)
+			env.Setenv("CHECKPOINT_DISABLE", "1")
+			env.Setenv("TF_IN_AUTOMATION", "1")
+			return os.WriteFile(rc, nil, 0o600)
 		},
+		Condition: terraformCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"statefield": cmdStatefield,
 			"waitfile":   cmdWaitfile,
@@ -47,6 +58,21 @@ func TestScripts(t *testing.T) {
 			"exits":      cmdExits,
 		},
 	})
+}
+
+// terraformCondition is [terraform]: true when a terraform binary is on
+// PATH. Under CI=true a missing terraform is an error, never a skip.
+func terraformCondition(cond string) (bool, error) {
+	if cond != "terraform" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath("terraform"); err == nil {
+		return true, nil
+	}
+	if os.Getenv("CI") == "true" {
+		return false, errors.New("terraform is not on PATH and CI=true: run the tests through `make test`, which installs it")
+	}
+	return false, nil
 }
 
 // statefield PATH [WANT] asserts a value in state/deployment-state.yaml (or

@@ -24,6 +24,7 @@ type planPhaseJSON struct {
 	Reason     string `json:"reason,omitempty"`
 	ReusedFrom string `json:"reused_from,omitempty"`
 	NeedsInfra bool   `json:"needs_infra"`
+	InfraSync  string `json:"infra_sync_before,omitempty"`
 	Command    string `json:"command,omitempty"`
 	Check      string `json:"check,omitempty"`
 }
@@ -84,7 +85,7 @@ func planToJSON(plan *phases.Plan) planJSON {
 	}
 	for _, s := range plan.Steps {
 		p := planPhaseJSON{Name: s.Phase.Name, Action: string(s.Action), Reason: s.Reason,
-			ReusedFrom: s.ReusedFrom, NeedsInfra: s.Phase.NeedsInfra}
+			ReusedFrom: s.ReusedFrom, NeedsInfra: s.Phase.NeedsInfra, InfraSync: s.InfraSync}
 		if s.Resolved != nil && s.Resolved.Run != nil {
 			p.Command = s.Resolved.Run.Display()
 		}
@@ -111,6 +112,9 @@ func printPlan(c *cli, plan *phases.Plan) {
 	counts := map[phases.Action]int{}
 	for _, s := range plan.Steps {
 		counts[s.Action]++
+		if s.InfraSync != "" {
+			fmt.Fprintf(tw, "(infra sync)\tsync\t%s\n", s.InfraSync)
+		}
 		reason := s.Reason
 		if s.Phase.NeedsInfra && s.Resolved == nil {
 			reason += "; decided after infra sync"

@@ -14,8 +14,10 @@ func init() {
 	register(&command{
 		name:    "state",
 		summary: "Read and change runtime values in the deployment state",
-		usage: "state get KEY | state set KEY VALUE [--json | --string] | state unset KEY\n\n" +
-			"Keys are dotted paths into runtime values (wireguard.connected). set keeps YAML types:\n" +
+		usage: "state get KEY | state set KEY VALUE [--json | --string] | state unset KEY\n" +
+			"       | state vm get NAME [KEY] | state vm set NAME KEY VALUE\n\n" +
+			"Keys are dotted paths into runtime values (wireguard.connected). get looks in runtime\n" +
+			"values, then the Terraform outputs cache, then live terraform output. set keeps YAML types:\n" +
 			"true/false become booleans, whole numbers integers, anything else a string;\n" +
 			"--json reads VALUE as JSON, --string keeps it as text whatever it looks like.",
 		example: "k0flow state set wireguard.connected true\nk0flow state get wireguard.connected",
@@ -65,6 +67,8 @@ func cmdState(c *cli, args []string) error {
 			return usageErrorf("usage: k0flow state unset KEY")
 		}
 		return stateUnset(store, rest[1])
+	case "vm":
+		return c.stateVM(store, rest[1:], out)
 	default:
 		return usageErrorf("unknown state subcommand %q: use get, set or unset", sub)
 	}
@@ -78,7 +82,7 @@ func (c *cli) stateGet(store *statestore.Store, key string, out output) error {
 	if err != nil {
 		return err
 	}
-	v, ok := statestore.GetPath(st.Runtime, key)
+	v, ok := c.lookup(st, key)
 	if !ok {
 		// The v1 library printed null for a missing key; scripts test for it.
 		fmt.Fprintln(c.stdout, "null")
@@ -157,10 +161,7 @@ func stateSet(store *statestore.Store, key string, v any) error {
 	if _, err := statestore.SplitKey(key); err != nil {
 		return usageErrorf("%v", err)
 	}
-	if _, err := loadState(store); err != nil {
-		return err
-	}
-	return store.Update(func(st *statestore.State) error {
+	return update(store, func(st *statestore.State) error {
 		if st.Runtime == nil {
 			st.Runtime = map[string]any{}
 		}
@@ -172,10 +173,7 @@ func stateSet(store *statestore.Store, key string, v any) error {
 }
 
 func stateUnset(store *statestore.Store, key string) error {
-	if _, err := loadState(store); err != nil {
-		return err
-	}
-	return store.Update(func(st *statestore.State) error {
+	return update(store, func(st *statestore.State) error {
 		statestore.UnsetPath(st.Runtime, key)
 		return nil
 	})

@@ -61,7 +61,7 @@ func cmdStatus(c *cli, args []string) error {
 	if err := out.check(); err != nil {
 		return err
 	}
-	st, err := loadState(c.openState(*stateDir))
+	_, st, err := c.readState(*stateDir)
 	if err != nil {
 		return err
 	}

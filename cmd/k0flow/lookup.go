@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/k0flow/k0flow/infra"
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
+)
+
+// lookup answers `state get`: runtime values first, then the cached
+// Terraform outputs, then live `terraform output` when the workflow has a
+// terraform block. Infrastructure facts are read, never copied into
+// runtime values.
+func (c *cli) lookup(st *statestore.State, key string) (any, bool) {
+	if v, ok := statestore.GetPath(st.Runtime, key); ok {
+		return v, true
+	}
+	if v, ok := infra.Get(st.InfrastructureFacts, key); ok {
+		return v, true
+	}
+	return c.liveOutput(key)
+}
+
+func (c *cli) liveOutput(key string) (any, bool) {
+	wf := c.workflowIfAny()
+	if wf == nil || wf.Terraform == nil {
+		return nil, false
+	}
+	tf, err := infra.New(wf.Terraform.Dir, wf.Terraform.Binary)
+	if err != nil {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	outputs, err := tf.Outputs(ctx)
+	if err != nil {
+		return nil, false
+	}
+	values := make(map[string]any, len(outputs))
+	for name, o := range outputs {
+		values[name] = o.Value
+	}
+	return statestore.GetPath(values, key)
+}
+
+// workflowIfAny loads $K0FLOW_WORKFLOW (set for phases) or ./deploy.hcl
+// when there is one; state commands work without a workflow.
+func (c *cli) workflowIfAny() *workflow.Workflow {
+	file := c.getenv("K0FLOW_WORKFLOW")
+	if file == "" {
+		file = "deploy.hcl"
+	}
+	wf, diags := workflow.NewLoader().Load(file)
+	if diags.HasErrors() {
+		return nil
+	}
+	return wf
+}

@@ -1,0 +1,217 @@
+package infra
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/k0flow/k0flow/statestore"
+)
+
+// Terraform drives one Terraform working directory.
+type Terraform struct {
+	Dir    string
+	Binary string
+	tf     *tfexec.Terraform
+}
+
+// ErrNoTerraform says no terraform binary could be found.
+var ErrNoTerraform = errors.New("terraform not found")
+
+// New finds terraform (binary if set, else on PATH) for a working directory.
+func New(dir, binary string) (*Terraform, error) {
+	path, err := find(binary)
+	if err != nil {
+		return nil, err
+	}
+	tf, err := tfexec.NewTerraform(dir, path)
+	if err != nil {
+		return nil, fmt.Errorf("terraform in %s: %w", dir, err)
+	}
+	return &Terraform{Dir: dir, Binary: path, tf: tf}, nil
+}
+
+func find(binary string) (string, error) {
+	name := binary
+	if name == "" {
+		name = "terraform"
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s is not on PATH or not executable; install Terraform 1.5 or later, run `make tools`, or set terraform { binary = \"...\" }", ErrNoTerraform, name)
+	}
+	return path, nil
+}
+
+// Output is one Terraform output.
+type Output struct {
+	Value     any
+	Sensitive bool
+}
+
+// Outputs runs `terraform output -json`.
+func (t *Terraform) Outputs(ctx context.Context) (map[string]Output, error) {
+	meta, err := t.tf.Output(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform output: %w", err)
+	}
+	out := make(map[string]Output, len(meta))
+	for name, m := range meta {
+		var v any
+		if err := json.Unmarshal(m.Value, &v); err != nil {
+			return nil, fmt.Errorf("terraform output %s: %w", name, err)
+		}
+		out[name] = Output{Value: normalize(v), Sensitive: m.Sensitive}
+	}
+	return out, nil
+}
+
+// normalize turns JSON numbers that are whole into ints, so YAML writes 3
+// rather than 3.0e+00 and values compare as people expect.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case float64:
+		if t == float64(int64(t)) {
+			return int(t)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = normalize(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = normalize(e)
+		}
+	}
+	return v
+}
+
+// Version returns terraform's version.
+func (t *Terraform) Version(ctx context.Context) (string, error) {
+	v, _, err := t.tf.Version(ctx, true)
+	if err != nil {
+		return "", fmt.Errorf("terraform version: %w", err)
+	}
+	return v.String(), nil
+}
+
+// Checksum is the SHA-256 of the Terraform state: the local state file's
+// bytes, or `terraform state pull` for a remote backend. A local state
+// that does not exist yet has the checksum of no bytes.
+func (t *Terraform) Checksum(ctx context.Context, b Backend) (string, error) {
+	if b.Type == "local" {
+		data, err := os.ReadFile(b.StatePath)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("read %s: %w", b.StatePath, err)
+		}
+		return sum(data), nil
+	}
+	state, err := t.tf.StatePull(ctx)
+	if err != nil {
+		return "", fmt.Errorf("terraform state pull: %w", err)
+	}
+	return sum([]byte(state)), nil
+}
+
+func sum(data []byte) string {
+	s := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// Stream sends terraform's output to w (the phase log and the terminal).
+func (t *Terraform) Stream(w io.Writer) {
+	t.tf.SetStdout(w)
+	t.tf.SetStderr(w)
+}
+
+// SetGrace is how long terraform may take to stop after SIGINT, which it
+// gets when ctx is cancelled, before it is killed.
+func (t *Terraform) SetGrace(d time.Duration) { _ = t.tf.SetWaitDelay(d) }
+
+// Init runs `terraform init` when the directory has not been initialised.
+func (t *Terraform) Init(ctx context.Context) error {
+	if _, err := os.Stat(filepath.Join(t.Dir, ".terraform")); err == nil {
+		return nil
+	}
+	if err := t.tf.Init(ctx); err != nil {
+		return fmt.Errorf("terraform init: %w", err)
+	}
+	return nil
+}
+
+// Apply runs `terraform apply -auto-approve` with the given variables.
+func (t *Terraform) Apply(ctx context.Context, vars map[string]any) error {
+	opts := []tfexec.ApplyOption{}
+	for _, v := range varArgs(vars) {
+		opts = append(opts, tfexec.Var(v))
+	}
+	if err := t.tf.Apply(ctx, opts...); err != nil {
+		return fmt.Errorf("terraform apply: %w", err)
+	}
+	return nil
+}
+
+// Refresh runs `terraform refresh`.
+func (t *Terraform) Refresh(ctx context.Context, vars map[string]any) error {
+	opts := []tfexec.RefreshCmdOption{}
+	for _, v := range varArgs(vars) {
+		opts = append(opts, tfexec.Var(v))
+	}
+	if err := t.tf.Refresh(ctx, opts...); err != nil {
+		return fmt.Errorf("terraform refresh: %w", err)
+	}
+	return nil
+}
+
+// Destroy runs `terraform destroy -auto-approve`.
+func (t *Terraform) Destroy(ctx context.Context, vars map[string]any) error {
+	opts := []tfexec.DestroyOption{}
+	for _, v := range varArgs(vars) {
+		opts = append(opts, tfexec.Var(v))
+	}
+	if err := t.tf.Destroy(ctx, opts...); err != nil {
+		return fmt.Errorf("terraform destroy: %w", err)
+	}
+	return nil
+}
+
+// varArgs renders -var assignments: text as it is, everything else as
+// JSON, which Terraform reads as an HCL expression.
+func varArgs(vars map[string]any) []string {
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, k := range names {
+		v := vars[k]
+		if s, ok := v.(string); ok {
+			out = append(out, k+"="+s)
+			continue
+		}
+		data, _ := json.Marshal(v)
+		out = append(out, k+"="+string(data))
+	}
+	return out
+}
+
+// Ref is the terraform section of the state as detected now.
+func Ref(b Backend, version string) *statestore.TerraformRef {
+	return &statestore.TerraformRef{
+		StatePath: b.StatePath,
+		Backend:   statestore.Backend{Type: b.Type, Config: b.Config},
+		Version:   version,
+	}
+}
