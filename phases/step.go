@@ -217,6 +217,7 @@ func (r *Runner) environ(step *Step) []string {
 		"K0FLOW_BIN="+r.Bin,
 		"K0FLOW_WORKFLOW="+filepath.Join(r.plan.Workflow.Dir, filepath.Base(r.plan.Workflow.Filename)),
 		"K0FLOW_INFRA_MAX_AGE="+r.maxAge().String(),
+		"K0FLOW_VM_OUTPUT="+r.vmOutput(),
 	)
 }
 

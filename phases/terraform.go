@@ -129,3 +129,10 @@ func (r *Runner) maxAge() time.Duration {
 	}
 	return workflow.DefaultMaxAge
 }
+
+func (r *Runner) vmOutput() string {
+	if t := r.plan.Workflow.Terraform; t != nil {
+		return t.VMOutput
+	}
+	return "vm_details"
+}

@@ -306,6 +306,11 @@ func (c *cli) infraVM(a *infraArgs, args []string) error {
 		name = c.getenv("K0FLOW_VM_OUTPUT")
 	}
 	if name == "" {
+		if wf := c.workflowIfAny(); wf != nil && wf.Terraform != nil {
+			name = wf.Terraform.VMOutput
+		}
+	}
+	if name == "" {
 		name = "vm_details"
 	}
 	key := name + "." + args[0]
