@@ -33,12 +33,16 @@ const (
 	KindApply    = "apply"
 	KindDestroy  = "destroy"
 	KindMigrated = "migrated"
+	// KindManual records what a script did outside any k0flow run, such as
+	// a phase run by hand.
+	KindManual = "manual"
 )
 
 // State is the whole of deployment-state.yaml.
 type State struct {
 	SchemaVersion       int                  `yaml:"schema_version"`
 	DeploymentID        string               `yaml:"deployment_id"`
+	Deployer            string               `yaml:"deployer,omitempty"`
 	CreatedAt           time.Time            `yaml:"created_at"`
 	LastUpdated         time.Time            `yaml:"last_updated"`
 	DeploymentFlags     map[string]any       `yaml:"deployment_flags"`
@@ -52,13 +56,12 @@ type State struct {
 
 // TerraformRef says where the deployment's Terraform state lives.
 type TerraformRef struct {
-	StatePath     string         `yaml:"state_path"`
-	Backend       Backend        `yaml:"backend"`
-	Version       string         `yaml:"version,omitempty"`
-	LastApplyAt   *time.Time     `yaml:"last_apply_at,omitempty"`
-	LastRefreshAt *time.Time     `yaml:"last_refresh_at,omitempty"`
-	Migrations    []BackendMove  `yaml:"migrations,omitempty"`
-	Extra         map[string]any `yaml:",inline"`
+	StatePath     string        `yaml:"state_path"`
+	Backend       Backend       `yaml:"backend"`
+	Version       string        `yaml:"version,omitempty"`
+	LastApplyAt   *time.Time    `yaml:"last_apply_at,omitempty"`
+	LastRefreshAt *time.Time    `yaml:"last_refresh_at,omitempty"`
+	Migrations    []BackendMove `yaml:"migrations,omitempty"`
 }
 
 // Backend is a Terraform backend type and the configuration needed to

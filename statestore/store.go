@@ -18,7 +18,8 @@ const (
 	LogsDir    = "logs"
 )
 
-const header = "# k0flow deployment state, schema_version 2. Change it with `k0flow state set`,\n" +
+const header = "# yaml-language-server: $schema=" + SchemaURL + "\n" +
+	"# k0flow deployment state, schema_version 2. Change it with `k0flow state set`,\n" +
 	"# not by hand: every save keeps the previous version as deployment-state.yaml.backup.\n"
 
 // Store owns one deployment's state: loading and validating it, saving it
@@ -90,21 +91,22 @@ func (s *Store) load() (*State, string, error) {
 	return st, ver, nil
 }
 
-// Decode parses and validates state bytes. A well-formed v2 file is parsed
-// once; only a failure pays for a second look that explains it (not YAML,
-// not a mapping, a v1 file).
+// Decode parses and validates state bytes: YAML once, then the JSON Schema,
+// then the checks a schema cannot express. Nothing is written either way.
 func Decode(data []byte) (*State, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if err := shape(&doc); err != nil {
+		return nil, err
+	}
+	if err := checkSchema(&doc); err != nil {
+		return nil, err
+	}
 	st := &State{}
-	err := dec.Decode(st)
-	if err != nil || st.SchemaVersion != SchemaVersion {
-		if perr := probe(data); perr != nil {
-			return nil, perr
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := doc.Decode(st); err != nil {
+		return nil, err
 	}
 	if err := st.Validate(); err != nil {
 		return nil, err
@@ -112,12 +114,8 @@ func Decode(data []byte) (*State, error) {
 	return st, nil
 }
 
-// probe explains why bytes are not a v2 state.
-func probe(data []byte) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return err
-	}
+// shape explains bytes that are not a v2 state at all.
+func shape(doc *yaml.Node) error {
 	if len(doc.Content) == 0 {
 		return errors.New("the file is empty")
 	}
@@ -216,9 +214,20 @@ func (s *Store) update(newState func() *State, fn func(*State) error) error {
 	if err != nil {
 		return err
 	}
+	if checkWrites {
+		if _, err := Decode(data); err != nil {
+			return fmt.Errorf("refusing to save a state that does not validate: %w", err)
+		}
+	}
 	_, err = s.storage.Write(StateFile, data, ver)
 	return err
 }
+
+// checkWrites validates every state against the schema before it is
+// saved. The test suite turns it on (K0FLOW_CHECK_WRITES=1) so that every
+// state k0flow writes there is proven valid; in production the model's own
+// checks suffice and a save costs one parse less.
+var checkWrites = os.Getenv("K0FLOW_CHECK_WRITES") == "1"
 
 // LockRun takes the run lock for an apply or destroy, failing at once if
 // another process holds it.

@@ -2,6 +2,7 @@ package statestore_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func TestEncodeDecodeKeepsPhaseOrderAndValues(t *testing.T) {
 	st := statestore.NewState("k0rdent-abcd1234")
 	st.Runtime["msg"] = "quotes \" colons: newline\nünïcode"
 	st.Runtime["port"] = 51820
-	st.DeploymentRuns = append(st.DeploymentRuns, newRun("r1"))
+	st.DeploymentRuns = append(st.DeploymentRuns, newRun("20261122T180000Z-aaaaaa"))
 	data, err := statestore.Encode(st)
 	if err != nil {
 		t.Fatal(err)
@@ -41,16 +42,29 @@ func TestEncodeDecodeKeepsPhaseOrderAndValues(t *testing.T) {
 	}
 }
 
+const validBase = `schema_version: 2
+deployment_id: x
+created_at: 2026-11-22T18:00:00Z
+last_updated: 2026-11-22T18:00:00Z
+deployment_flags: {}
+runtime: {}
+`
+
 func TestDecodeRejects(t *testing.T) {
+	run := "deployment_runs:\n- {run_id: 20261122T180000Z-aaaaaa, kind: apply, started_at: 2026-11-22T18:00:00Z, outcome: %s, phases: {}}\n"
 	tests := map[string]struct{ yaml, want string }{
-		"not yaml":       {"a: [\n", "yaml:"},
-		"not a mapping":  {"- a\n- b\n", "line 1: the top level must be a mapping, not a list"},
-		"v1 file":        {"deployment_id: x\nphases: {}\n", "v1 state file"},
-		"future version": {"schema_version: 3\n", "schema_version 3 is not supported"},
-		"unknown key":    {"schema_version: 2\ndeployment_id: x\nbogus: 1\n", "field bogus not found"},
-		"bad outcome": {"schema_version: 2\ndeployment_id: x\ndeployment_runs:\n- {run_id: r, kind: apply, outcome: meh}\n",
-			`deployment_runs[0].outcome: "meh" is not one of`},
-		"dangling current": {"schema_version: 2\ndeployment_id: x\ncurrent_run_id: r9\n", "current_run_id: r9 is not in deployment_runs"},
+		"not yaml":         {"a: [\n", "yaml:"},
+		"empty":            {"", "the file is empty"},
+		"not a mapping":    {"- a\n- b\n", "line 1: the top level must be a mapping, not a list"},
+		"v1 file":          {"deployment_id: x\nphases: {}\n", "v1 state file"},
+		"future version":   {"schema_version: 3\n", "schema_version 3 is not supported"},
+		"unknown key":      {validBase + "deployment_runs: []\nbogus: 1\n", "line 1: (top level): additional properties 'bogus' not allowed"},
+		"missing key":      {"schema_version: 2\ndeployment_id: x\n", "missing properties 'created_at'"},
+		"bad outcome":      {validBase + fmt.Sprintf(run, "meh"), "line 8: deployment_runs[0].outcome: value must be one of"},
+		"bad timestamp":    {strings.Replace(validBase, "2026-11-22T18:00:00Z\nlast", "yesterday\nlast", 1) + "deployment_runs: []\n", "line 3: created_at: 'yesterday' is not valid date-time"},
+		"dangling current": {validBase + "current_run_id: r9\ndeployment_runs: []\n", "current_run_id: r9 is not in deployment_runs"},
+		"infra in runtime status": {validBase + "deployment_runs: []\nvm_runtime_status: {vm1: {public_ip: 1.2.3.4}}\n",
+			"vm_runtime_status.vm1"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -59,6 +73,22 @@ func TestDecodeRejects(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestEveryWrittenStateValidates(t *testing.T) {
+	st := statestore.NewState("d-1")
+	st.DeploymentRuns = []*statestore.Run{newRun("20261122T180000Z-aaaaaa")}
+	st.CurrentRunID = "20261122T180000Z-aaaaaa"
+	data, err := statestore.Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "# yaml-language-server: $schema="+statestore.SchemaURL+"\n") {
+		t.Errorf("no schema comment: %.80s", data)
+	}
+	if _, err := statestore.Decode(data); err != nil {
+		t.Fatalf("a state we wrote does not validate: %v", err)
 	}
 }
 
@@ -118,7 +148,7 @@ func TestBrokenFileIsNeverRewritten(t *testing.T) {
 
 func TestMarkAbandoned(t *testing.T) {
 	st := statestore.NewState("d-1")
-	st.DeploymentRuns = []*statestore.Run{newRun("r1")}
+	st.DeploymentRuns = []*statestore.Run{newRun("20261122T180000Z-aaaaaa")}
 	st.DeploymentRuns[0].StartedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := st.DeploymentRuns[0].StartedAt.Add(90 * time.Second)
 	ids := st.MarkAbandoned(at)

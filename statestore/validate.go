@@ -5,7 +5,7 @@ import "fmt"
 var (
 	phaseStatuses = set(StatusPending, StatusRunning, StatusCompleted, StatusReused, StatusFailed, StatusInterrupted)
 	runOutcomes   = set(OutcomeRunning, OutcomeSuccess, OutcomeFailed, OutcomeInterrupted)
-	runKinds      = set(KindApply, KindDestroy, KindMigrated)
+	runKinds      = set(KindApply, KindDestroy, KindMigrated, KindManual)
 )
 
 func set(vals ...string) map[string]bool {
@@ -36,7 +36,7 @@ func (s *State) Validate() error {
 		}
 		seen[r.RunID] = true
 		if !runKinds[r.Kind] {
-			return fmt.Errorf("%s.kind: %q is not one of apply, destroy, migrated", at, r.Kind)
+			return fmt.Errorf("%s.kind: %q is not one of apply, destroy, migrated, manual", at, r.Kind)
 		}
 		if !runOutcomes[r.Outcome] {
 			return fmt.Errorf("%s.outcome: %q is not one of running, success, failed, interrupted", at, r.Outcome)

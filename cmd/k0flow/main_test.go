@@ -42,6 +42,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("TESTDATA", testdata)
 			env.Setenv("DEMO_DELAY", "0")
 			env.Setenv("NO_COLOR", "1")
+			env.Setenv("K0FLOW_CHECK_WRITES", "1") // every state written here must validate
 			// Terraform offline and quiet: no update check, no user config.
 			rc := filepath.Join(env.WorkDir, ".terraformrc")
 			env.Setenv("TF_CLI_CONFIG_FILE", rc)

@@ -15,7 +15,8 @@ func init() {
 		name:    "state",
 		summary: "Read and change runtime values in the deployment state",
 		usage: "state get KEY | state set KEY VALUE [--json | --string] | state unset KEY\n" +
-			"       | state vm get NAME [KEY] | state vm set NAME KEY VALUE\n\n" +
+			"       | state vm get NAME [KEY] | state vm set NAME KEY VALUE | state validate [FILE]\n" +
+			"       | state migrate [--dry-run]\n\n" +
 			"Keys are dotted paths into runtime values (wireguard.connected). get looks in runtime\n" +
 			"values, then the Terraform outputs cache, then live terraform output. set keeps YAML types:\n" +
 			"true/false become booleans, whole numbers integers, anything else a string;\n" +
@@ -69,6 +70,15 @@ func cmdState(c *cli, args []string) error {
 		return stateUnset(store, rest[1])
 	case "vm":
 		return c.stateVM(store, rest[1:], out)
+	case "validate":
+		if len(rest) > 2 {
+			return usageErrorf("usage: k0flow state validate [FILE]")
+		}
+		file := store.Path()
+		if len(rest) == 2 {
+			file = rest[1]
+		}
+		return c.stateValidate(file, out)
 	default:
 		return usageErrorf("unknown state subcommand %q: use get, set or unset", sub)
 	}
