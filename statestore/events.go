@@ -20,6 +20,15 @@ type Event struct {
 
 // AppendEvent adds one event to the events file, creating it on first use.
 func (s *Store) AppendEvent(deploymentID string, ev Event) error {
+	unlock, err := s.storage.Lock("write", s.holder("append event"), true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.appendEventLocked(deploymentID, ev)
+}
+
+func (s *Store) appendEventLocked(deploymentID string, ev Event) error {
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = s.now()
 	}
@@ -27,11 +36,6 @@ func (s *Store) AppendEvent(deploymentID string, ev Event) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := s.storage.Lock("write", s.holder("append event"), true)
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	if _, _, err := s.storage.Read(EventsFile); errors.Is(err, ErrNotExist) {
 		head, err := eventsHeader(deploymentID, ev.Timestamp)
 		if err != nil {

@@ -25,9 +25,13 @@ const header = "# yaml-language-server: $schema=" + SchemaURL + "\n" +
 // Store owns one deployment's state: loading and validating it, saving it
 // atomically under the write lock, the run lock, and the events file.
 type Store struct {
-	Dir     string // the state directory, for logs and messages
-	storage Storage
-	now     func() time.Time
+	Dir string // the state directory, for logs and messages
+	// AutoMigrate makes any load that meets a v1 file migrate it first;
+	// OnMigrate is told when that happens.
+	AutoMigrate bool
+	OnMigrate   func(*Migration)
+	storage     Storage
+	now         func() time.Time
 }
 
 // Open returns the Store for a local state directory. Nothing is created
@@ -37,12 +41,12 @@ func Open(dir string) *Store {
 	if err == nil {
 		dir = abs
 	}
-	return &Store{Dir: dir, storage: &Dir{Path: dir}, now: Now}
+	return &Store{Dir: dir, storage: &Dir{Path: dir}, now: Now, AutoMigrate: true}
 }
 
 // OpenStorage returns a Store over any Storage; dir is used for logs.
 func OpenStorage(dir string, s Storage) *Store {
-	return &Store{Dir: dir, storage: s, now: Now}
+	return &Store{Dir: dir, storage: s, now: Now, AutoMigrate: true}
 }
 
 // Now is the clock of state timestamps: UTC, whole seconds.
@@ -73,9 +77,19 @@ func (s *Store) Exists() (bool, error) {
 	return err == nil, err
 }
 
-// Load reads and validates the state. A missing file gives ErrNotExist.
+// Load reads and validates the state. A missing file gives ErrNotExist; a
+// v1 file is migrated first when AutoMigrate is set.
 func (s *Store) Load() (*State, error) {
 	st, _, err := s.load()
+	var le *LegacyError
+	if errors.As(err, &le) && le.Version == 0 && s.AutoMigrate {
+		unlock, lerr := s.storage.Lock("write", s.holder("migrate state"), true)
+		if lerr != nil {
+			return nil, lerr
+		}
+		defer unlock()
+		st, _, err = s.loadMigrating()
+	}
 	return st, err
 }
 
@@ -85,6 +99,31 @@ func (s *Store) load() (*State, string, error) {
 		return nil, "", err
 	}
 	st, err := Decode(data)
+	if err != nil {
+		return nil, "", &LoadError{Path: s.Path(), Err: err}
+	}
+	return st, ver, nil
+}
+
+// loadMigrating is load for a caller holding the write lock: a v1 file is
+// migrated first (archived, converted, saved) and the caller told.
+func (s *Store) loadMigrating() (*State, string, error) {
+	data, ver, err := s.storage.Read(StateFile)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := Decode(data)
+	var le *LegacyError
+	if errors.As(err, &le) && le.Version == 0 && s.AutoMigrate {
+		m, err := s.migrateLocked(data, ver, false)
+		if err != nil {
+			return nil, "", err
+		}
+		if s.OnMigrate != nil {
+			s.OnMigrate(m)
+		}
+		return s.load()
+	}
 	if err != nil {
 		return nil, "", &LoadError{Path: s.Path(), Err: err}
 	}
@@ -196,7 +235,7 @@ func (s *Store) update(newState func() *State, fn func(*State) error) error {
 		return err
 	}
 	defer unlock()
-	st, ver, err := s.load()
+	st, ver, err := s.loadMigrating()
 	if errors.Is(err, ErrNotExist) && newState != nil {
 		st, ver, err = newState(), "", nil
 	}

@@ -64,7 +64,7 @@ func cmdApply(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	store := statestore.Open(l.wf.StateDir)
+	store := c.open(l.wf.StateDir)
 	unlock, err := store.LockRun("apply " + l.wf.Filename)
 	if err != nil {
 		return err

@@ -170,9 +170,20 @@ func (c *cli) stateDir(flag string) string {
 	return "state"
 }
 
+// open returns the store of a state directory. A v1 state found there is
+// migrated on first use, and the command says so in one line.
+func (c *cli) open(dir string) *statestore.Store {
+	store := statestore.Open(dir)
+	store.OnMigrate = func(m *statestore.Migration) {
+		fmt.Fprintf(c.stderr, "Migrated %s from the bash project's v1 format to schema_version 2 (v1 files kept in %s).\n",
+			displayPath(store.Path()), displayPath(m.Archive))
+	}
+	return store
+}
+
 // openState opens the state directory and records runs whose runner died.
 func (c *cli) openState(flag string) *statestore.Store {
-	store := statestore.Open(c.stateDir(flag))
+	store := c.open(c.stateDir(flag))
 	if ids, err := store.RecoverAbandoned(); err == nil {
 		c.noteRecovered(ids)
 	}
@@ -188,7 +199,7 @@ func (c *cli) noteRecovered(ids []string) {
 // readState loads the state for a reading command, after recording runs
 // whose runner died; "no state yet" is a clear error.
 func (c *cli) readState(flag string) (*statestore.Store, *statestore.State, error) {
-	store := statestore.Open(c.stateDir(flag))
+	store := c.open(c.stateDir(flag))
 	st, ids, err := store.LoadRecovered()
 	c.noteRecovered(ids)
 	if statestore.IsNotExist(err) {

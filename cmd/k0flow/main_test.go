@@ -104,9 +104,15 @@ func cmdStatefield(ts *testscript.TestScript, neg bool, args []string) {
 	want := args[1]
 	if ref, ok := strings.CutPrefix(want, "="); ok {
 		v, _ := lookup(doc, ref)
+		if t, ok := v.(time.Time); ok {
+			v = t.Format(time.RFC3339)
+		}
 		want = regexp.QuoteMeta(fmt.Sprint(v))
 	}
 	gotStr := fmt.Sprint(got)
+	if t, ok := got.(time.Time); ok {
+		gotStr = t.Format(time.RFC3339)
+	}
 	if !found {
 		gotStr = "<absent>"
 	}

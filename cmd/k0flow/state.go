@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/k0flow/k0flow/statestore"
 	"gopkg.in/yaml.v3"
@@ -33,6 +34,7 @@ func cmdState(c *cli, args []string) error {
 	stateDir := fs.String("state-dir", "", "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
 	asJSON := fs.Bool("json", false, "set: read VALUE as JSON")
 	asString := fs.Bool("string", false, "set: store VALUE as a string, whatever it looks like")
+	dryRun := fs.Bool("dry-run", false, "migrate: print the v2 state and change nothing")
 	fs.SetInterspersed(true)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -44,7 +46,7 @@ func cmdState(c *cli, args []string) error {
 	if len(rest) == 0 {
 		return usageErrorf("state needs a subcommand: get, set or unset (see 'k0flow state --help')")
 	}
-	store := statestore.Open(c.stateDir(*stateDir))
+	store := c.open(c.stateDir(*stateDir))
 	switch sub := rest[0]; sub {
 	case "get":
 		if len(rest) != 2 {
@@ -70,6 +72,11 @@ func cmdState(c *cli, args []string) error {
 		return stateUnset(store, rest[1])
 	case "vm":
 		return c.stateVM(store, rest[1:], out)
+	case "migrate":
+		if len(rest) != 1 {
+			return usageErrorf("usage: k0flow state migrate [--dry-run]")
+		}
+		return c.stateMigrate(store, *dryRun)
 	case "validate":
 		if len(rest) > 2 {
 			return usageErrorf("usage: k0flow state validate [FILE]")
@@ -112,6 +119,8 @@ func printValue(c *cli, v any) error {
 		fmt.Fprintln(c.stdout, t)
 	case nil:
 		fmt.Fprintln(c.stdout, "null")
+	case time.Time:
+		fmt.Fprintln(c.stdout, t.Format(time.RFC3339))
 	case map[string]any, []any:
 		data, err := yaml.Marshal(t)
 		if err != nil {
@@ -139,6 +148,8 @@ func parseValue(raw string, asJSON, asString bool) (any, error) {
 		return fromJSON(v), nil
 	case raw == "true" || raw == "false":
 		return raw == "true", nil
+	case raw == "{}":
+		return map[string]any{}, nil // as the v1 update_state did
 	}
 	if i, err := strconv.ParseInt(raw, 10, 64); err == nil && strconv.FormatInt(i, 10) == raw {
 		return int(i), nil
@@ -175,7 +186,7 @@ func stateSet(store *statestore.Store, key string, v any) error {
 		if st.Runtime == nil {
 			st.Runtime = map[string]any{}
 		}
-		if err := statestore.SetPath(st.Runtime, key, v); err != nil {
+		if err := statestore.SetPath(st.Runtime, statestore.RuntimeKey(key), v); err != nil {
 			return err
 		}
 		return statestore.SetPath(st.Runtime, "updated_at", statestore.Now().Format("2006-01-02T15:04:05Z"))
@@ -184,7 +195,7 @@ func stateSet(store *statestore.Store, key string, v any) error {
 
 func stateUnset(store *statestore.Store, key string) error {
 	return update(store, func(st *statestore.State) error {
-		statestore.UnsetPath(st.Runtime, key)
+		statestore.UnsetPath(st.Runtime, statestore.RuntimeKey(key))
 		return nil
 	})
 }

@@ -40,7 +40,7 @@ func cmdValidate(c *cli, args []string) error {
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return err
 	}
-	store := statestore.Open(l.wf.StateDir)
+	store := c.open(l.wf.StateDir)
 	stateNote := "no state yet"
 	if _, err := store.Load(); err == nil {
 		stateNote = "state " + displayPath(store.Path()) + " is valid"

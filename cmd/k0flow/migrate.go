@@ -1,0 +1,32 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/k0flow/k0flow/statestore"
+)
+
+// stateMigrate converts a v1 state to v2, or with dryRun prints the result.
+func (c *cli) stateMigrate(store *statestore.Store, dryRun bool) error {
+	m, err := store.Migrate(dryRun)
+	switch {
+	case errors.Is(err, statestore.ErrAlreadyV2):
+		fmt.Fprintf(c.stdout, "%s is already schema_version 2; nothing to do.\n", displayPath(store.Path()))
+		return nil
+	case statestore.IsNotExist(err):
+		return noState(store)
+	case err != nil:
+		return err
+	}
+	if dryRun {
+		fmt.Fprint(c.stdout, string(m.Data))
+		return nil
+	}
+	run := m.State.CurrentRun()
+	fmt.Fprintf(c.stdout, "Migrated %s (deployment %s) to schema_version 2.\n", displayPath(store.Path()), m.DeploymentID)
+	fmt.Fprintf(c.stdout, "The v1 state and events are kept byte-for-byte in %s.\n", displayPath(m.Archive))
+	fmt.Fprintf(c.stdout, "The bash history became run %s (%s, %d phases); the next 'k0flow apply' resumes from it.\n",
+		run.RunID, run.Outcome, len(run.Phases))
+	return nil
+}

@@ -1,0 +1,221 @@
+package statestore
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// legacyAliases is the one table between v1 keys, which the bash scripts
+// read and write with get_state/update_state, and where v2 keeps them. The
+// migrator places values with it and `state get/set` resolves through it,
+// so a script's `get_state wg_vpn_connected` answers after a migration.
+var legacyAliases = map[string]string{
+	"wg_keys_generated":          "wireguard.keys_generated",
+	"wg_laptop_config_created":   "wireguard.laptop_config_created",
+	"wg_vpn_connected":           "wireguard.connected",
+	"wg_setup_method":            "wireguard.setup_method",
+	"wg_macos_interface":         "wireguard.macos_interface",
+	"wireguard_peers":            "wireguard.peers",
+	"k0s_config_generated":       "k0s.config_generated",
+	"k0s_cluster_deployed":       "k0s.cluster_deployed",
+	"network_validation_failed":  "k0s.network_validation_failed",
+	"k0rdent_installed":          "k0rdent.installed",
+	"k0rdent_ready":              "k0rdent.ready",
+	"k0rdent_ready_partial":      "k0rdent.ready_partial",
+	"azure_csi_installed":        "azure_csi.installed",
+	"kof_mothership_installed":   "kof.mothership.installed",
+	"kof_mothership_version":     "kof.mothership.version",
+	"kof_mothership_namespace":   "kof.mothership.namespace",
+	"kof_regional_installed":     "kof.regional.installed",
+	"kof_regional_version":       "kof.regional.version",
+	"kof_regional_cluster_name":  "kof.regional.cluster_name",
+	"kof_regional_domain":        "kof.regional.domain",
+	"kof_regional_namespace":     "kof.regional.namespace",
+	"kof_regional_cluster_label": "kof.regional.cluster_label",
+	"aws_credentials_configured": "aws.credentials_configured",
+	"aws_account_id":             "aws.account_id",
+	"aws_role_arn":               "aws.role_arn",
+	"aws_profile_name":           "aws.profile_name",
+	"artifacts":                  "artifacts",
+	"source_config_file":         "source_config_file",
+}
+
+// infraKeys are v1 keys that were infrastructure facts: they move to the
+// outputs cache.
+var infraKeys = map[string]string{
+	"vm_states":            "vm_details",
+	"azure_rg_status":      "azure_rg_status",
+	"azure_network_status": "azure_network_status",
+	"azure_ssh_key_status": "azure_ssh_key_status",
+}
+
+// RuntimeKey maps a key as a script wrote it to its v2 runtime path: a v1
+// key (or a key below one, artifacts.kubeconfig_file.path) through the
+// alias table, anything else as it is.
+func RuntimeKey(key string) string {
+	head, rest, _ := strings.Cut(key, ".")
+	if alias, ok := legacyAliases[head]; ok {
+		if rest == "" {
+			return alias
+		}
+		return alias + "." + rest
+	}
+	return key
+}
+
+// LegacyValue answers a v1 key that v2 keeps outside runtime values:
+// deployment metadata, flags, config, phases, run times, infrastructure
+// facts, and keys kept under runtime.legacy.
+func (s *State) LegacyValue(key string) (any, bool) {
+	head, rest, _ := strings.Cut(key, ".")
+	switch head {
+	case "deployment_id":
+		return s.DeploymentID, rest == ""
+	case "deployer":
+		return s.Deployer, rest == "" && s.Deployer != ""
+	case "created_at":
+		return s.CreatedAt.Format(time.RFC3339), rest == ""
+	case "last_updated":
+		return s.LastUpdated.Format(time.RFC3339), rest == ""
+	case "deployment_flags":
+		return lookupIn(s.DeploymentFlags, rest)
+	case "config":
+		return s.configValue(rest)
+	case "phases":
+		return s.phaseValue(rest)
+	case "phase", "status", "deployment_start_time", "deployment_end_time", "deployment_duration_seconds":
+		if v, ok := s.runValue(head); ok && rest == "" {
+			return v, true
+		}
+	}
+	if out, ok := infraKeys[head]; ok && s.InfrastructureFacts != nil {
+		if v, ok := lookupIn(s.InfrastructureFacts.Outputs, joinKey(out, rest)); ok {
+			return v, true
+		}
+	}
+	return lookupIn(s.Runtime, joinKey("legacy."+head, rest))
+}
+
+func joinKey(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "." + b
+}
+
+func lookupIn(m map[string]any, key string) (any, bool) {
+	if key == "" {
+		return m, m != nil
+	}
+	return GetPath(m, key)
+}
+
+// configValue reads the configuration of the newest run that recorded it.
+func (s *State) configValue(key string) (any, bool) {
+	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {
+		snap := s.DeploymentRuns[i].ConfigSnapshot
+		if snap == nil || snap.Variables == nil {
+			continue
+		}
+		if v, ok := lookupIn(snap.Variables, key); ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// PhaseStatus is a phase's status in the bash project's words: the newest
+// record that says something about it, with v2 statuses mapped to v1
+// (reused is completed, running and interrupted are in_progress). A phase
+// never recorded is pending.
+func (s *State) PhaseStatus(name string) string {
+	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {
+		r := s.DeploymentRuns[i]
+		if r.Kind == KindDestroy {
+			return StatusPending
+		}
+		rec := r.Phases.Get(name)
+		if rec == nil || rec.Status == StatusPending && r.Kind != KindManual {
+			continue
+		}
+		switch rec.Status {
+		case StatusCompleted, StatusReused:
+			return StatusCompleted
+		case StatusRunning, StatusInterrupted:
+			return "in_progress"
+		}
+		return rec.Status
+	}
+	return StatusPending
+}
+
+func (s *State) phaseValue(key string) (any, bool) {
+	name, field, _ := strings.Cut(key, ".")
+	if name == "" {
+		return nil, false
+	}
+	switch field {
+	case "status":
+		return s.PhaseStatus(name), true
+	case "":
+		return map[string]any{"status": s.PhaseStatus(name)}, true
+	}
+	return nil, false
+}
+
+// runValue derives the v1 run bookkeeping keys from the runs.
+func (s *State) runValue(key string) (any, bool) {
+	cur := s.CurrentRun()
+	if cur == nil {
+		return nil, false
+	}
+	switch key {
+	case "status":
+		return map[string]string{OutcomeRunning: "in_progress", OutcomeSuccess: "completed",
+			OutcomeFailed: "failed", OutcomeInterrupted: "failed"}[cur.Outcome], true
+	case "phase":
+		for i := len(cur.Phases) - 1; i >= 0; i-- {
+			if cur.Phases[i].Status != StatusPending {
+				return cur.Phases[i].Name, true
+			}
+		}
+		return nil, false
+	case "deployment_start_time":
+		return cur.StartedAt.Format(time.RFC3339), true
+	}
+	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {
+		r := s.DeploymentRuns[i]
+		if r.Outcome != OutcomeSuccess || r.EndedAt == nil {
+			continue
+		}
+		if key == "deployment_end_time" {
+			return r.EndedAt.Format(time.RFC3339), true
+		}
+		if r.DurationSeconds != nil {
+			return strconv.Itoa(int(*r.DurationSeconds)), true
+		}
+	}
+	return nil, false
+}
+
+// sortedKeys lists a map's keys in order.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// v1Time reads a v1 timestamp (UTC ISO); anything else is an error.
+func v1Time(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%v is not a timestamp", v)
+	}
+	return time.Parse(time.RFC3339, s)
+}
