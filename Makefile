@@ -28,8 +28,9 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench:
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bench/shell-lib.sh $(K0FLOW)
 
 # Pinned tools the tests need go into the git-ignored .tools/: terraform
 # (the one on PATH if it is 1.5 or later, else v1.5.7 built from source).

@@ -19,6 +19,9 @@ type Freshness struct {
 // is not known: then only the age counts) and a maximum age.
 func Check(facts *statestore.InfraFacts, checksum string, maxAge time.Duration, now time.Time) Freshness {
 	if facts == nil || facts.CacheTimestamp == nil {
+		if facts != nil && facts.OldCacheTimestamp != nil && len(facts.Outputs) > 0 {
+			return Freshness{Reason: "the cache was invalidated"}
+		}
 		return Freshness{Reason: "no outputs cached yet"}
 	}
 	age := now.Sub(*facts.CacheTimestamp)

@@ -86,6 +86,8 @@ func Decide(name, checksum string, afterFrom bool, opts Options, history []*stat
 		return Decision{Action: ActionRerun, Reason: "failed in run " + run.RunID}
 	case statestore.StatusInterrupted, statestore.StatusRunning:
 		return Decision{Action: ActionRerun, Reason: "interrupted in run " + run.RunID}
+	case statestore.StatusPending:
+		return Decision{Action: ActionRerun, Reason: "reset by hand in run " + run.RunID}
 	}
 	return Decision{Action: ActionRun, Reason: fmt.Sprintf("last seen %s in run %s", rec.Status, run.RunID)}
 }
@@ -99,7 +101,13 @@ func lastRecord(name string, history []*statestore.Run) (*statestore.Run, *state
 		if r.Kind == statestore.KindDestroy {
 			return nil, nil // a destroy undoes every earlier completion
 		}
-		if rec := r.Phases.Get(name); rec != nil && rec.Status != statestore.StatusPending {
+		rec := r.Phases.Get(name)
+		if rec == nil {
+			continue
+		}
+		// A pending record in a manual run is a reset by hand
+		// (phase_reset_from); elsewhere it is a phase a run never reached.
+		if rec.Status != statestore.StatusPending || r.Kind == statestore.KindManual {
 			return r, rec
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -50,25 +51,78 @@ func (d *Dir) Write(name string, data []byte, ifVersion string) (string, error) 
 	if err := d.ensureDir(); err != nil {
 		return "", err
 	}
-	old, cur, err := d.Read(name)
-	switch {
-	case errors.Is(err, ErrNotExist):
-		cur = ""
-	case err != nil:
-		return "", err
-	}
-	if cur != ifVersion {
-		return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
-	}
-	if old != nil {
-		if err := d.replace(name+".backup", old); err != nil {
+	if ifVersion != AnyVersion {
+		_, cur, err := d.Read(name)
+		switch {
+		case errors.Is(err, ErrNotExist):
+			cur = ""
+		case err != nil:
 			return "", err
+		}
+		if cur != ifVersion {
+			return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
 		}
 	}
 	if err := d.replace(name, data); err != nil {
 		return "", err
 	}
 	return version(data), nil
+}
+
+// WriteKeepingBackup is Write that keeps the replaced file as
+// name+".backup" by hard-linking it: its bytes are already on disk, so the
+// backup costs no copy and no fsync.
+func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string) (string, error) {
+	if err := d.ensureDir(); err != nil {
+		return "", err
+	}
+	if _, cur, err := d.Read(name); err == nil {
+		if cur != ifVersion {
+			return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
+		}
+		if err := d.link(name, name+".backup"); err != nil {
+			return "", err
+		}
+	} else if !errors.Is(err, ErrNotExist) {
+		return "", err
+	} else if ifVersion != "" {
+		return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
+	}
+	if err := d.replace(name, data); err != nil {
+		return "", err
+	}
+	return version(data), nil
+}
+
+// link makes dst another name of src's current file, atomically.
+func (d *Dir) link(src, dst string) error {
+	tmp := d.file("." + dst + ".link-" + strconv.Itoa(os.Getpid()))
+	_ = os.Remove(tmp)
+	if err := os.Link(d.file(src), tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, d.file(dst))
+}
+
+// WriteVolatile replaces name atomically but without fsync: for data that
+// can be rebuilt, such as the decoded-state cache.
+func (d *Dir) WriteVolatile(name string, data []byte) error {
+	if err := d.ensureDir(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(d.Path, "."+name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), d.file(name))
 }
 
 // replace atomically puts data at name: temp file, fsync, rename, fsync dir.

@@ -26,6 +26,9 @@ func TestDirFilesArePrivate(t *testing.T) {
 	if _, err := s.Write("f", []byte("y"), v); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.Write("f.backup", []byte("x"), statestore.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Append("e", []byte("z")); err != nil {
 		t.Fatal(err)
 	}

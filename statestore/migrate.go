@@ -59,7 +59,7 @@ func (s *Store) migrateLocked(data []byte, ver string, dryRun bool) (*Migration,
 	if err := s.normalizeEvents(); err != nil {
 		return nil, fmt.Errorf("prepare %s for appending: %w", EventsFile, err)
 	}
-	if _, err := s.storage.Write(StateFile, m.Data, ver); err != nil {
+	if err := s.save(m.Data, ver); err != nil {
 		return nil, err
 	}
 	_ = s.appendEventLocked(m.DeploymentID, Event{Action: "state_migrated",

@@ -2,6 +2,8 @@ package statestore
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -51,7 +53,7 @@ type State struct {
 	InfrastructureFacts *InfraFacts          `yaml:"infrastructure_facts,omitempty"`
 	Runtime             map[string]any       `yaml:"runtime"`
 	VMRuntimeStatus     map[string]*VMStatus `yaml:"vm_runtime_status,omitempty"`
-	DeploymentRuns      []*Run               `yaml:"deployment_runs"`
+	DeploymentRuns      []*Run               `yaml:"deployment_runs,omitempty"` // Encode writes it
 }
 
 // TerraformRef says where the deployment's Terraform state lives.
@@ -118,6 +120,10 @@ type Run struct {
 type Owner struct {
 	PID  int    `yaml:"pid"`
 	Host string `yaml:"host"`
+	// Driver is "bash" for a run a shell script started itself
+	// (start_deployment_run): no k0flow process holds the run lock for it,
+	// so it is alive while its pid is.
+	Driver string `yaml:"driver,omitempty"`
 }
 
 // ConfigSnapshot is what a run was started with.
@@ -160,17 +166,66 @@ type PhaseRecord struct {
 // YAML mapping from phase name to record, as the bash scripts expect.
 type PhaseList []*PhaseRecord
 
-// MarshalYAML writes the list as an ordered mapping.
+// MarshalYAML writes the list as an ordered mapping. The nodes are built
+// by hand: encoding each record through yaml.v3 starts a new emitter per
+// record, which made saving a long history dominate every state update.
 func (l PhaseList) MarshalYAML() (any, error) {
 	node := &yaml.Node{Kind: yaml.MappingNode}
 	for _, p := range l {
-		var v yaml.Node
-		if err := v.Encode(p); err != nil {
-			return nil, err
-		}
-		node.Content = append(node.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p.Name}, &v)
+		node.Content = append(node.Content, str(p.Name), p.node())
 	}
 	return node, nil
+}
+
+func (p *PhaseRecord) node() *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, v *yaml.Node) { n.Content = append(n.Content, plain(key), v) }
+	add("status", str(p.Status))
+	for _, f := range []struct{ key, val string }{{"reason", p.Reason}, {"reused_from", p.ReusedFrom}} {
+		if f.val != "" {
+			add(f.key, str(f.val))
+		}
+	}
+	for _, f := range []struct {
+		key string
+		t   *time.Time
+	}{{"started_at", p.StartedAt}, {"ended_at", p.EndedAt}} {
+		if f.t != nil {
+			add(f.key, stamp(*f.t))
+		}
+	}
+	if p.DurationSeconds != nil {
+		add("duration_seconds", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(*p.DurationSeconds, 'f', -1, 64)})
+	}
+	if p.ExitCode != nil {
+		add("exit_code", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(*p.ExitCode)})
+	}
+	for _, f := range []struct{ key, val string }{{"log", p.Log}, {"definition_checksum", p.DefinitionChecksum}, {"message", p.Message}} {
+		if f.val != "" {
+			add(f.key, str(f.val))
+		}
+	}
+	if p.InfraCacheTimestamp != nil {
+		add("infra_cache_timestamp", stamp(*p.InfraCacheTimestamp))
+	}
+	return n
+}
+
+// plain is a key: always a bare word here.
+func plain(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+
+// str is a string value; the !!str tag makes the emitter quote it when it
+// would otherwise read back as another type.
+func str(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if strings.Contains(s, "\n") {
+		n.Style = yaml.LiteralStyle
+	}
+	return n
+}
+
+func stamp(t time.Time) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!timestamp", Value: t.Format(time.RFC3339Nano)}
 }
 
 // UnmarshalYAML reads an ordered mapping of phase records.

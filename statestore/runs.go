@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"os"
+	"syscall"
 	"time"
 )
 
@@ -44,7 +46,7 @@ func Seconds(d time.Duration) *float64 {
 func (s *State) MarkAbandoned(at time.Time) []string {
 	var ids []string
 	for _, r := range s.DeploymentRuns {
-		if r.Outcome != OutcomeRunning {
+		if r.Outcome != OutcomeRunning || r.Owner.alive() {
 			continue
 		}
 		ids = append(ids, r.RunID)
@@ -128,9 +130,21 @@ func (s *Store) recover() (*State, []string, error) {
 
 func hasRunning(st *State) bool {
 	for _, r := range st.DeploymentRuns {
-		if r.Outcome == OutcomeRunning {
+		if r.Outcome == OutcomeRunning && !r.Owner.alive() {
 			return true
 		}
 	}
 	return false
+}
+
+// alive says whether a bash-driven run's owner still runs on this host.
+// Runs of k0flow itself are judged by the run lock instead.
+func (o *Owner) alive() bool {
+	if o == nil || o.Driver != "bash" || o.PID <= 0 {
+		return false
+	}
+	if host, _ := os.Hostname(); host != o.Host {
+		return true // another machine's process: not ours to judge
+	}
+	return syscall.Kill(o.PID, 0) == nil
 }

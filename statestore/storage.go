@@ -16,8 +16,8 @@ type Storage interface {
 	// not exist gives an error matching ErrNotExist.
 	Read(name string) (data []byte, version string, err error)
 	// Write replaces name with data if its version is still ifVersion (""
-	// meaning "must not exist yet"); otherwise ErrVersionMismatch. The
-	// replaced bytes are kept as name + ".backup".
+	// meaning "must not exist yet", AnyVersion meaning "whatever is
+	// there"); otherwise ErrVersionMismatch.
 	Write(name string, data []byte, ifVersion string) (version string, err error)
 	// Append adds data to the end of name, creating it with data if absent.
 	Append(name string, data []byte) error
@@ -27,6 +27,9 @@ type Storage interface {
 	// Location says where name lives, for messages.
 	Location(name string) string
 }
+
+// AnyVersion makes Write replace whatever is there.
+const AnyVersion = "*"
 
 // Unlocker releases a lock.
 type Unlocker func() error
@@ -60,3 +63,23 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("%s is held by pid %d on %s (%s since %s)", e.Lock, h.PID, h.Host, h.Operation,
 		h.Since.Local().Format(time.RFC3339))
 }
+
+// Optional abilities a Storage may have; the Store falls back to plain
+// Read and Write without them.
+type (
+	// backupWriter keeps the replaced version as name+".backup" itself,
+	// more cheaply than a copy.
+	backupWriter interface {
+		WriteKeepingBackup(name string, data []byte, ifVersion string) (string, error)
+	}
+	// volatileWriter writes data that can be rebuilt without paying for
+	// durability.
+	volatileWriter interface {
+		WriteVolatile(name string, data []byte) error
+	}
+)
+
+var (
+	_ backupWriter   = (*Dir)(nil)
+	_ volatileWriter = (*Dir)(nil)
+)

@@ -2,10 +2,13 @@ package statestore
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -98,11 +101,30 @@ func (s *Store) load() (*State, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := Decode(data)
+	st, err := s.decode(data)
 	if err != nil {
 		return nil, "", &LoadError{Path: s.Path(), Err: err}
 	}
 	return st, ver, nil
+}
+
+// decode is Decode with the cache of decoded states.
+func (s *Store) decode(data []byte) (*State, error) {
+	sum := sha256.Sum256(data)
+	if st := s.readCache(sum); st != nil {
+		if checkWrites {
+			if err := checkWrite(data, st); err != nil {
+				return nil, fmt.Errorf("the state cache disagrees with the file: %w", err)
+			}
+		}
+		return st.ensureMaps(), nil
+	}
+	st, err := Decode(data)
+	if err == nil {
+		s.writeCache(sum, st)
+		st.ensureMaps()
+	}
+	return st, err
 }
 
 // loadMigrating is load for a caller holding the write lock: a v1 file is
@@ -112,7 +134,7 @@ func (s *Store) loadMigrating() (*State, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := Decode(data)
+	st, err := s.decode(data)
 	var le *LegacyError
 	if errors.As(err, &le) && le.Version == 0 && s.AutoMigrate {
 		m, err := s.migrateLocked(data, ver, false)
@@ -202,19 +224,34 @@ func kindName(k yaml.Kind) string {
 	}
 }
 
-// Encode renders the state as YAML with its header.
+// Encode renders the state as YAML with its header. The runs, which are
+// most of a long-lived file, go through the small emitter of emit.go.
 func Encode(st *State) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(header)
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(st); err != nil {
+	head := *st
+	head.DeploymentRuns = nil
+	if err := encodeTo(&buf, &head); err != nil {
 		return nil, err
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
+	if len(st.DeploymentRuns) == 0 {
+		buf.WriteString("deployment_runs: []\n")
+		return buf.Bytes(), nil
+	}
+	buf.WriteString("deployment_runs:\n")
+	for _, r := range st.DeploymentRuns {
+		writeRun(&buf, r)
 	}
 	return buf.Bytes(), nil
+}
+
+func encodeTo(buf *bytes.Buffer, v any) error {
+	enc := yaml.NewEncoder(buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 // Update applies fn to the current state under the write lock and saves
@@ -254,12 +291,46 @@ func (s *Store) update(newState func() *State, fn func(*State) error) error {
 		return err
 	}
 	if checkWrites {
-		if _, err := Decode(data); err != nil {
-			return fmt.Errorf("refusing to save a state that does not validate: %w", err)
+		if err := checkWrite(data, st); err != nil {
+			return err
 		}
 	}
-	_, err = s.storage.Write(StateFile, data, ver)
+	if err := s.save(data, ver); err != nil {
+		return err
+	}
+	s.writeCache(sha256.Sum256(data), st)
+	return nil
+}
+
+// save writes the state if it is still at version ver, keeping the
+// previous version as the backup.
+func (s *Store) save(data []byte, ver string) error {
+	if bw, ok := s.storage.(backupWriter); ok {
+		_, err := bw.WriteKeepingBackup(StateFile, data, ver)
+		return err
+	}
+	if old, _, err := s.storage.Read(StateFile); err == nil {
+		if _, err := s.storage.Write(StateFile+".backup", old, AnyVersion); err != nil {
+			return fmt.Errorf("keep the previous state as a backup: %w", err)
+		}
+	}
+	_, err := s.storage.Write(StateFile, data, ver)
 	return err
+}
+
+// checkWrite proves a state about to be saved: it validates, and it reads
+// back as exactly the state the cache will hold.
+func checkWrite(data []byte, st *State) error {
+	back, err := Decode(data)
+	if err != nil {
+		return fmt.Errorf("refusing to save a state that does not validate: %w", err)
+	}
+	if nb, ns := normalized(back), normalized(st); !reflect.DeepEqual(nb, ns) {
+		var where []string
+		diff("state", reflect.ValueOf(nb), reflect.ValueOf(ns), &where)
+		return fmt.Errorf("the saved state would not read back as written (a k0flow bug): read vs held: %s", strings.Join(where, "; "))
+	}
+	return nil
 }
 
 // checkWrites validates every state against the schema before it is

@@ -9,7 +9,7 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
-// GoValue turns a cty value into plain Go (bool, int64, float64, string,
+// GoValue turns a cty value into plain Go (bool, int, float64, string,
 // []any, map[string]any, nil) for the state file. Unknown values are nil.
 func GoValue(v cty.Value) any {
 	v, _ = v.UnmarkDeep()
@@ -25,8 +25,10 @@ func GoValue(v cty.Value) any {
 	case ty == cty.Number:
 		bf := v.AsBigFloat()
 		if bf.IsInt() {
-			if i, acc := bf.Int64(); acc == big.Exact {
-				return i
+			// int, as YAML reads whole numbers back: a value must be the
+			// same whether it comes from a fresh parse or from memory.
+			if i, acc := bf.Int64(); acc == big.Exact && int64(int(i)) == i {
+				return int(i)
 			}
 		}
 		f, _ := bf.Float64()

@@ -63,7 +63,7 @@ func TestVariablePrecedence(t *testing.T) {
 	tests := []struct {
 		name string
 		in   VarInputs
-		want int64
+		want int
 	}{
 		{"default", VarInputs{}, 1},
 		{"environment", VarInputs{Env: []string{"K0FLOW_VAR_n=2"}}, 2},

@@ -64,9 +64,9 @@ func cmdInfra(c *cli, args []string) error {
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		return usageErrorf("infra needs a subcommand: sync, get, show, refresh, vm or init-args")
+		return usageErrorf("infra needs a subcommand: sync, get, show, refresh, vm, init-args or invalidate")
 	}
-	want := map[string][2]int{"sync": {1, 1}, "get": {2, 2}, "show": {1, 1}, "refresh": {1, 1}, "vm": {2, 3}, "init-args": {1, 1}}
+	want := map[string][2]int{"invalidate": {1, 1}, "sync": {1, 1}, "get": {2, 2}, "show": {1, 1}, "refresh": {1, 1}, "vm": {2, 3}, "init-args": {1, 1}}
 	n, ok := want[rest[0]]
 	if !ok {
 		return usageErrorf("unknown infra subcommand %q: use sync, get, show, refresh, vm or init-args", rest[0])
@@ -85,6 +85,12 @@ func cmdInfra(c *cli, args []string) error {
 		return c.infraShow(&a)
 	case "vm":
 		return c.infraVM(&a, rest[1:])
+	case "invalidate":
+		err := update(c.open(c.stateDir(a.stateDir)), invalidate)
+		if errors.Is(err, errNoCache) {
+			return nil
+		}
+		return err
 	}
 	return c.infraInitArgs(&a)
 }

@@ -17,7 +17,9 @@ func init() {
 		summary: "Read and change runtime values in the deployment state",
 		usage: "state get KEY | state set KEY VALUE [--json | --string] | state unset KEY\n" +
 			"       | state vm get NAME [KEY] | state vm set NAME KEY VALUE | state validate [FILE]\n" +
-			"       | state migrate [--dry-run]\n\n" +
+			"       | state migrate [--dry-run] | state phase status|applicable|needs-run|reset-from P\n" +
+			"       | state phase mark P STATUS | state run start|complete OUTCOME|current|info RUN KEY\n" +
+			"       | state event add ACTION MESSAGE [--phase P] | state artifact record|exists NAME ...\n\n" +
 			"Keys are dotted paths into runtime values (wireguard.connected). get looks in runtime\n" +
 			"values, then the Terraform outputs cache, then live terraform output. set keeps YAML types:\n" +
 			"true/false become booleans, whole numbers integers, anything else a string;\n" +
@@ -35,6 +37,9 @@ func cmdState(c *cli, args []string) error {
 	asJSON := fs.Bool("json", false, "set: read VALUE as JSON")
 	asString := fs.Bool("string", false, "set: store VALUE as a string, whatever it looks like")
 	dryRun := fs.Bool("dry-run", false, "migrate: print the v2 state and change nothing")
+	reason := fs.String("reason", "", "phase mark: why (phase_mark_skipped's reason)")
+	phase := fs.String("phase", "", "event add: the phase the event belongs to")
+	ownerPID := fs.Int("owner-pid", 0, "run start, phase mark: the pid of the calling script (default: k0flow's parent)")
 	fs.SetInterspersed(true)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -77,6 +82,10 @@ func cmdState(c *cli, args []string) error {
 			return usageErrorf("usage: k0flow state migrate [--dry-run]")
 		}
 		return c.stateMigrate(store, *dryRun)
+	case "phase", "run", "artifact", "exists":
+		return c.stateScripts(store, rest[0], rest[1:], *reason, *ownerPID, out)
+	case "event":
+		return c.stateScripts(store, rest[0], rest[1:], *phase, *ownerPID, out)
 	case "validate":
 		if len(rest) > 2 {
 			return usageErrorf("usage: k0flow state validate [FILE]")

@@ -1,0 +1,34 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/k0flow/k0flow/statestore"
+)
+
+//go:embed shell-lib.bash
+var shellLib string
+
+func init() {
+	register(&command{
+		name:    "shell-lib",
+		summary: "Print the bash library of state functions for existing scripts",
+		usage:   "shell-lib",
+		example: "source <(k0flow shell-lib)\nk0flow shell-lib > etc/state-management.sh",
+		run: func(c *cli, args []string) error {
+			fs := c.flags(find("shell-lib"))
+			if err := c.parse(fs, args); err != nil {
+				return err
+			}
+			phases := statestore.PhaseSequence
+			if wf := c.workflowIfAny(); wf != nil {
+				phases = wf.PhaseNames()
+			}
+			lib := strings.NewReplacer("@VERSION@", version(), "@PHASES@", strings.Join(phases, " ")).Replace(shellLib)
+			fmt.Fprint(c.stdout, lib)
+			return nil
+		},
+	})
+}

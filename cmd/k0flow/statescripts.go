@@ -1,0 +1,301 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/k0flow/k0flow/statestore"
+	"gopkg.in/yaml.v3"
+)
+
+// The subcommands below back the bash library's functions (k0flow
+// shell-lib): phase marks, runs a bash driver starts itself, events and
+// artifacts.
+
+func (c *cli) stateScripts(store *statestore.Store, sub string, args []string, reason string, ownerPID int, out output) error {
+	switch sub {
+	case "phase":
+		return c.statePhase(store, args, reason, ownerPID)
+	case "run":
+		return c.stateRun(store, args, ownerPID, out)
+	case "event":
+		if len(args) < 3 || args[0] != "add" {
+			return usageErrorf("usage: k0flow state event add ACTION MESSAGE [--phase P]")
+		}
+		return c.addEvent(store, args[1], args[2], reason)
+	case "artifact":
+		return c.stateArtifact(store, args)
+	case "exists":
+		if _, err := store.Load(); err != nil {
+			return silent(exitFailure)
+		}
+		return nil
+	}
+	return usageErrorf("unknown state subcommand %q", sub)
+}
+
+func (c *cli) owner(pid int) statestore.Owner {
+	if pid <= 0 {
+		pid = os.Getppid() // the script that called us
+	}
+	host, _ := os.Hostname()
+	return statestore.Owner{PID: pid, Host: host}
+}
+
+func (c *cli) statePhase(store *statestore.Store, args []string, reason string, ownerPID int) error {
+	if len(args) < 2 {
+		return usageErrorf("usage: k0flow state phase status|applicable|needs-run|reset-from P | state phase mark P STATUS")
+	}
+	name := args[1]
+	switch args[0] {
+	case "status":
+		st, err := store.Load()
+		if statestore.IsNotExist(err) {
+			fmt.Fprintln(c.stdout, "pending") // as the v1 phase_status did
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, st.PhaseStatus(name))
+		return nil
+	case "needs-run":
+		st, err := store.Load()
+		if err != nil && !statestore.IsNotExist(err) {
+			return err
+		}
+		if st != nil && st.PhaseStatus(name) == statestore.StatusCompleted {
+			return silent(exitFailure)
+		}
+		return nil
+	case "applicable":
+		return c.phaseApplicable(store, name)
+	case "reset-from":
+		return c.resetFrom(store, name, ownerPID)
+	case "mark":
+		if len(args) != 3 {
+			return usageErrorf("usage: k0flow state phase mark P completed|in_progress|pending|failed|skipped")
+		}
+		return c.markPhase(store, name, args[2], reason, ownerPID)
+	}
+	return usageErrorf("unknown state phase subcommand %q", args[0])
+}
+
+// phaseApplicable answers from the run in progress (or the last one): a
+// phase it left out does not apply.
+func (c *cli) phaseApplicable(store *statestore.Store, name string) error {
+	st, err := store.Load()
+	if statestore.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	run := st.Run(c.getenv("K0FLOW_RUN_ID"))
+	if run == nil {
+		run = st.CurrentRun()
+	}
+	if run != nil && run.ConfigSnapshot != nil {
+		if _, out := run.ConfigSnapshot.Applicable[name]; out {
+			return silent(exitFailure)
+		}
+	}
+	return nil
+}
+
+func (c *cli) markPhase(store *statestore.Store, name, status, reason string, ownerPID int) error {
+	m := statestore.Mark{Phase: name, Status: status, Reason: reason, RunID: c.getenv("K0FLOW_RUN_ID"),
+		Self: c.getenv("K0FLOW_PHASE"), Owner: c.owner(ownerPID)}
+	var id string
+	err := update(store, func(st *statestore.State) error {
+		id = st.DeploymentID
+		_, err := st.MarkPhase(m, statestore.Now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	action := map[string]string{"completed": "phase_completed", "in_progress": "phase_started",
+		"skipped": "phase_skipped", "pending": "phase_reset", "failed": "phase_failed"}[status]
+	msg := fmt.Sprintf("Phase %s: %s", status, name)
+	if reason != "" {
+		msg += " (" + reason + ")"
+	}
+	return store.AppendEvent(id, statestore.Event{Action: action, Phase: name, Message: msg, RunID: c.getenv("K0FLOW_RUN_ID")})
+}
+
+func (c *cli) resetFrom(store *statestore.Store, name string, ownerPID int) error {
+	order := statestore.PhaseSequence
+	if wf := c.workflowIfAny(); wf != nil {
+		order = wf.PhaseNames()
+	}
+	for i, p := range order {
+		if p == name {
+			return update(store, func(st *statestore.State) error {
+				st.ResetFrom(order[i:], c.owner(ownerPID), statestore.Now())
+				return nil
+			})
+		}
+	}
+	return usageErrorf("unknown phase %q (phases: %v)", name, order)
+}
+
+func (c *cli) stateRun(store *statestore.Store, args []string, ownerPID int, out output) error {
+	if len(args) == 0 {
+		return usageErrorf("usage: k0flow state run start|complete OUTCOME|current|info RUN KEY")
+	}
+	inRun := c.getenv("K0FLOW_RUN_ID")
+	switch args[0] {
+	case "start":
+		if inRun != "" {
+			fmt.Fprintln(c.stdout, inRun) // k0flow apply already records this run
+			return nil
+		}
+		var id string
+		err := store.UpdateOrInit(func() *statestore.State {
+			return statestore.NewState(c.deploymentID())
+		}, func(st *statestore.State) error {
+			id = st.StartBashRun(c.owner(ownerPID), statestore.Now()).RunID
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, id)
+		return nil
+	case "complete":
+		if len(args) != 2 {
+			return usageErrorf("usage: k0flow state run complete success|failed|interrupted")
+		}
+		if inRun != "" {
+			return nil // the runner records the outcome of its own run
+		}
+		return update(store, func(st *statestore.State) error {
+			_, err := st.CompleteBashRun(args[1], statestore.Now())
+			return err
+		})
+	case "current":
+		if inRun != "" {
+			fmt.Fprintln(c.stdout, inRun)
+			return nil
+		}
+		st, err := loadState(store)
+		if err != nil {
+			return err
+		}
+		if st.CurrentRunID == "" {
+			fmt.Fprintln(c.stdout, "null")
+			return silent(exitFailure)
+		}
+		fmt.Fprintln(c.stdout, st.CurrentRunID)
+		return nil
+	case "info":
+		if len(args) != 3 {
+			return usageErrorf("usage: k0flow state run info RUN KEY")
+		}
+		return c.runInfo(store, args[1], args[2], out)
+	}
+	return usageErrorf("unknown state run subcommand %q", args[0])
+}
+
+// deploymentID names a deployment a bash driver starts: the bash project's
+// ./.clusterid when there is one.
+func (c *cli) deploymentID() string {
+	if data, err := os.ReadFile(".clusterid"); err == nil {
+		if id := string(trimSpace(data)); id != "" {
+			return id
+		}
+	}
+	if wf := c.workflowIfAny(); wf != nil {
+		return statestore.NewDeploymentID(wf.Name)
+	}
+	return statestore.NewDeploymentID("k0rdent")
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// runInfo prints a dotted key of a run's record: outcome,
+// phases.install_k0s.status, config_snapshot.flags.kof.
+func (c *cli) runInfo(store *statestore.Store, ref, key string, out output) error {
+	st, err := loadState(store)
+	if err != nil {
+		return err
+	}
+	run := st.Run(ref)
+	if ref == "current" {
+		run = st.CurrentRun()
+	}
+	if run == nil {
+		return &exitError{code: exitFailure, err: fmt.Errorf("no run %s", ref)}
+	}
+	data, err := yaml.Marshal(run)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	v, ok := statestore.GetPath(m, key)
+	if !ok {
+		fmt.Fprintln(c.stdout, "null")
+		return silent(exitFailure)
+	}
+	if out.json() {
+		return c.printJSON(v)
+	}
+	return printValue(c, v)
+}
+
+func (c *cli) addEvent(store *statestore.Store, action, message, phase string) error {
+	st, err := store.Load()
+	id := ""
+	if err == nil {
+		id = st.DeploymentID
+	} else if !statestore.IsNotExist(err) {
+		return err
+	}
+	return store.AppendEvent(id, statestore.Event{Action: action, Message: message, Phase: phase, RunID: c.getenv("K0FLOW_RUN_ID")})
+}
+
+func (c *cli) stateArtifact(store *statestore.Store, args []string) error {
+	switch {
+	case len(args) >= 3 && len(args) <= 4 && args[0] == "record":
+		entry := map[string]any{"path": args[2], "updated_at": statestore.Now().Format("2006-01-02T15:04:05Z")}
+		if len(args) == 4 {
+			entry["metadata"] = args[3]
+		}
+		return update(store, func(st *statestore.State) error {
+			return statestore.SetPath(st.Runtime, "artifacts."+args[1], entry)
+		})
+	case len(args) == 2 && args[0] == "exists":
+		st, err := store.Load()
+		if err != nil {
+			return silent(exitFailure)
+		}
+		if _, ok := statestore.GetPath(st.Runtime, "artifacts."+args[1]+".path"); !ok {
+			return silent(exitFailure)
+		}
+		return nil
+	}
+	return usageErrorf("usage: k0flow state artifact record NAME PATH [METADATA] | state artifact exists NAME")
+}
+
+var errNoCache = errors.New("no outputs cached")
+
+// invalidate marks the outputs cache stale: the next read warns and the
+// next phase that needs it syncs. The outputs stay for offline reads.
+func invalidate(st *statestore.State) error {
+	f := st.InfrastructureFacts
+	if f == nil || f.CacheTimestamp == nil {
+		return errNoCache
+	}
+	f.OldCacheTimestamp, f.CacheTimestamp = f.CacheTimestamp, nil
+	return nil
+}
