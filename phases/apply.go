@@ -47,9 +47,9 @@ type PhaseError struct {
 
 func (e *PhaseError) Error() string { return fmt.Sprintf("phase %s %s", e.Phase, e.Message) }
 
-// Apply starts a recorded run and executes the plan's phases in order. It
-// returns the run as recorded, and ErrInterrupted or a *PhaseError when it
-// did not succeed.
+// Apply starts a recorded run and executes the plan's phases in order: an
+// apply's run commands, or a destroy's destroy commands. It returns the run
+// as recorded, and ErrInterrupted or a *PhaseError when it did not succeed.
 func (r *Runner) Apply(plan *Plan) (*statestore.Run, error) {
 	r.plan = plan
 	if err := r.start(plan); err != nil {
@@ -84,7 +84,7 @@ func (r *Runner) start(plan *Plan) error {
 	host, _ := os.Hostname()
 	run := &statestore.Run{
 		RunID:       statestore.NewRunID(now),
-		Kind:        statestore.KindApply,
+		Kind:        plan.Kind,
 		StartedAt:   now,
 		Outcome:     statestore.OutcomeRunning,
 		ResumedFrom: plan.ResumedFrom,

@@ -32,6 +32,7 @@ type CheckResult struct {
 
 // Plan is what a run will do with every phase of a workflow.
 type Plan struct {
+	Kind        string // statestore.KindApply or KindDestroy
 	Workflow    *workflow.Workflow
 	Scope       *workflow.Scope
 	Steps       []*Step // every phase, in file order
@@ -57,7 +58,7 @@ func (p *Plan) Active() []*Step {
 // applicability and every phase it can without infrastructure outputs;
 // checks are not run here (see RunChecks).
 func NewPlan(w *workflow.Workflow, scope *workflow.Scope, st *statestore.State, opts Options) (*Plan, hcl.Diagnostics) {
-	p := &Plan{Workflow: w, Scope: scope, Options: opts, State: st, NotApplicable: map[string]string{}}
+	p := &Plan{Kind: statestore.KindApply, Workflow: w, Scope: scope, Options: opts, State: st, NotApplicable: map[string]string{}}
 	diags := p.checkOptions()
 	if diags.HasErrors() {
 		return p, diags

@@ -19,7 +19,7 @@ func (r *Runner) step(step *Step) error {
 	if err := r.resolve(step); err != nil {
 		return r.fail(step, nil, err.Error(), "")
 	}
-	if step.Action == ActionReuse && step.Resolved.Check != nil {
+	if r.plan.Kind == statestore.KindApply && step.Action == ActionReuse && step.Resolved.Check != nil {
 		res := r.check(step)
 		if res.Interrupted != nil {
 			return r.interrupted(step, nil, res)
@@ -48,6 +48,9 @@ func (r *Runner) resolve(step *Step) error {
 		return fmt.Errorf("cannot evaluate: %s", diags.Error())
 	}
 	step.Resolved = res
+	if r.plan.Kind == statestore.KindDestroy {
+		return nil // the destroy plan decided from history, not definitions
+	}
 	var history []*statestore.Run
 	if r.plan.State != nil {
 		history = r.plan.State.DeploymentRuns
@@ -88,7 +91,7 @@ func (r *Runner) execute(step *Step) error {
 	if step.Phase.Terraform != "" {
 		res = r.terraform(step, log)
 	} else {
-		res = r.exec(step, step.Resolved.Run, log)
+		res = r.exec(step, step.command(r.plan.Kind), log)
 	}
 	switch {
 	case res.Interrupted != nil:
@@ -97,6 +100,14 @@ func (r *Runner) execute(step *Step) error {
 		return r.fail(step, &res, failureMessage(res, step.Resolved.Timeout), log)
 	}
 	return r.complete(step, res)
+}
+
+// command is what the step runs in a run of this kind.
+func (s *Step) command(kind string) *workflow.Command {
+	if kind == statestore.KindDestroy {
+		return s.Resolved.Destroy
+	}
+	return s.Resolved.Run
 }
 
 func failureMessage(res Result, timeout time.Duration) string {

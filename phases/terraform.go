@@ -93,13 +93,17 @@ func (r *Runner) terraformAction(ctx context.Context, step *Step, out io.Writer)
 	if err := r.runTerraform(ctx, step, out); err != nil {
 		return err
 	}
-	if err := r.Infra.Touch(step.Phase.Terraform); err != nil {
+	action := step.Phase.Terraform
+	if r.plan.Kind == statestore.KindDestroy {
+		action = "destroy"
+	}
+	if err := r.Infra.Touch(action); err != nil {
 		return err
 	}
 	// The state changed under the cache: take the new outputs now, so the
 	// next phase reads them without another sync.
 	if _, err := r.Infra.Sync(ctx, true); err != nil {
-		return fmt.Errorf("infra sync after terraform %s: %w", step.Phase.Terraform, err)
+		return fmt.Errorf("infra sync after terraform %s: %w", action, err)
 	}
 	return nil
 }
@@ -114,6 +118,9 @@ func (r *Runner) runTerraform(ctx context.Context, step *Step, out io.Writer) er
 		return err
 	}
 	vars := step.Resolved.TerraformVars
+	if r.plan.Kind == statestore.KindDestroy {
+		return tf.Destroy(ctx, vars)
+	}
 	switch step.Phase.Terraform {
 	case "apply":
 		return tf.Apply(ctx, vars)

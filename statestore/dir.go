@@ -186,6 +186,15 @@ func (d *Dir) Append(name string, data []byte) error {
 	return f.Close()
 }
 
+// Remove implements Storage.
+func (d *Dir) Remove(name string) error {
+	err := os.Remove(d.file(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
 // Lock implements Storage with flock(2). The holder is written into the
 // lock file so that a refused process can say who is in the way. The lock
 // dies with the process, so a runner killed outright never leaves it held.

@@ -42,124 +42,124 @@ const (
 
 // State is the whole of deployment-state.yaml.
 type State struct {
-	SchemaVersion       int                  `yaml:"schema_version"`
-	DeploymentID        string               `yaml:"deployment_id"`
-	Deployer            string               `yaml:"deployer,omitempty"`
-	CreatedAt           time.Time            `yaml:"created_at"`
-	LastUpdated         time.Time            `yaml:"last_updated"`
-	DeploymentFlags     map[string]any       `yaml:"deployment_flags"`
-	CurrentRunID        string               `yaml:"current_run_id,omitempty"`
-	Terraform           *TerraformRef        `yaml:"terraform"`
-	InfrastructureFacts *InfraFacts          `yaml:"infrastructure_facts,omitempty"`
-	Runtime             map[string]any       `yaml:"runtime"`
-	VMRuntimeStatus     map[string]*VMStatus `yaml:"vm_runtime_status,omitempty"`
-	DeploymentRuns      []*Run               `yaml:"deployment_runs,omitempty"` // Encode writes it
+	SchemaVersion       int                  `yaml:"schema_version" json:"schema_version"`
+	DeploymentID        string               `yaml:"deployment_id" json:"deployment_id"`
+	Deployer            string               `yaml:"deployer,omitempty" json:"deployer,omitempty"`
+	CreatedAt           time.Time            `yaml:"created_at" json:"created_at"`
+	LastUpdated         time.Time            `yaml:"last_updated" json:"last_updated"`
+	DeploymentFlags     map[string]any       `yaml:"deployment_flags" json:"deployment_flags"`
+	CurrentRunID        string               `yaml:"current_run_id,omitempty" json:"current_run_id,omitempty"`
+	Terraform           *TerraformRef        `yaml:"terraform" json:"terraform"`
+	InfrastructureFacts *InfraFacts          `yaml:"infrastructure_facts,omitempty" json:"infrastructure_facts,omitempty"`
+	Runtime             map[string]any       `yaml:"runtime" json:"runtime"`
+	VMRuntimeStatus     map[string]*VMStatus `yaml:"vm_runtime_status,omitempty" json:"vm_runtime_status,omitempty"`
+	DeploymentRuns      []*Run               `yaml:"deployment_runs,omitempty" json:"deployment_runs,omitempty"` // Encode writes it
 }
 
 // TerraformRef says where the deployment's Terraform state lives.
 type TerraformRef struct {
-	StatePath     string        `yaml:"state_path"`
-	Backend       Backend       `yaml:"backend"`
-	Version       string        `yaml:"version,omitempty"`
-	LastApplyAt   *time.Time    `yaml:"last_apply_at,omitempty"`
-	LastRefreshAt *time.Time    `yaml:"last_refresh_at,omitempty"`
-	Migrations    []BackendMove `yaml:"migrations,omitempty"`
+	StatePath     string        `yaml:"state_path" json:"state_path"`
+	Backend       Backend       `yaml:"backend" json:"backend"`
+	Version       string        `yaml:"version,omitempty" json:"version,omitempty"`
+	LastApplyAt   *time.Time    `yaml:"last_apply_at,omitempty" json:"last_apply_at,omitempty"`
+	LastRefreshAt *time.Time    `yaml:"last_refresh_at,omitempty" json:"last_refresh_at,omitempty"`
+	Migrations    []BackendMove `yaml:"migrations,omitempty" json:"migrations,omitempty"`
 }
 
 // Backend is a Terraform backend type and the configuration needed to
 // initialise it again in a new shell.
 type Backend struct {
-	Type   string         `yaml:"type"`
-	Config map[string]any `yaml:"config"`
+	Type   string         `yaml:"type" json:"type"`
+	Config map[string]any `yaml:"config" json:"config"`
 }
 
 // BackendMove records that the Terraform state moved between backends.
 type BackendMove struct {
-	From               string    `yaml:"from"`
-	To                 string    `yaml:"to"`
-	MigrationTimestamp time.Time `yaml:"migration_timestamp"`
+	From               string    `yaml:"from" json:"from"`
+	To                 string    `yaml:"to" json:"to"`
+	MigrationTimestamp time.Time `yaml:"migration_timestamp" json:"migration_timestamp"`
 }
 
 // InfraFacts is the cache of Terraform outputs.
 type InfraFacts struct {
-	CacheTimestamp         *time.Time     `yaml:"cache_timestamp,omitempty"`
-	OldCacheTimestamp      *time.Time     `yaml:"old_cache_timestamp,omitempty"`
-	TerraformStateChecksum string         `yaml:"terraform_state_checksum,omitempty"`
-	Source                 string         `yaml:"source,omitempty"`
-	Outputs                map[string]any `yaml:"outputs"`
-	SensitiveOutputs       []string       `yaml:"sensitive_outputs,omitempty"`
+	CacheTimestamp         *time.Time     `yaml:"cache_timestamp,omitempty" json:"cache_timestamp,omitempty"`
+	OldCacheTimestamp      *time.Time     `yaml:"old_cache_timestamp,omitempty" json:"old_cache_timestamp,omitempty"`
+	TerraformStateChecksum string         `yaml:"terraform_state_checksum,omitempty" json:"terraform_state_checksum,omitempty"`
+	Source                 string         `yaml:"source,omitempty" json:"source,omitempty"`
+	Outputs                map[string]any `yaml:"outputs" json:"outputs"`
+	SensitiveOutputs       []string       `yaml:"sensitive_outputs,omitempty" json:"sensitive_outputs,omitempty"`
 }
 
 // VMStatus is the runtime status of one VM; infrastructure facts such as
 // addresses and sizes belong to Terraform, never here.
 type VMStatus struct {
-	SSHVerified           *bool          `yaml:"ssh_verified,omitempty"`
-	VerificationTimestamp *time.Time     `yaml:"verification_timestamp,omitempty"`
-	CloudInitComplete     *bool          `yaml:"cloud_init_complete,omitempty"`
-	CompletionTimestamp   *time.Time     `yaml:"completion_timestamp,omitempty"`
-	Extra                 map[string]any `yaml:",inline"`
+	SSHVerified           *bool          `yaml:"ssh_verified,omitempty" json:"ssh_verified,omitempty"`
+	VerificationTimestamp *time.Time     `yaml:"verification_timestamp,omitempty" json:"verification_timestamp,omitempty"`
+	CloudInitComplete     *bool          `yaml:"cloud_init_complete,omitempty" json:"cloud_init_complete,omitempty"`
+	CompletionTimestamp   *time.Time     `yaml:"completion_timestamp,omitempty" json:"completion_timestamp,omitempty"`
+	Extra                 map[string]any `yaml:",inline" json:"extra,omitempty"`
 }
 
 // Run is one attempt: an apply, a destroy, or a run reconstructed by migration.
 type Run struct {
-	RunID           string          `yaml:"run_id"`
-	Kind            string          `yaml:"kind"`
-	StartedAt       time.Time       `yaml:"started_at"`
-	EndedAt         *time.Time      `yaml:"ended_at,omitempty"`
-	DurationSeconds *float64        `yaml:"duration_seconds,omitempty"`
-	Outcome         string          `yaml:"outcome"`
-	ResumedFrom     string          `yaml:"resumed_from,omitempty"`
-	Owner           *Owner          `yaml:"owner,omitempty"`
-	ConfigSnapshot  *ConfigSnapshot `yaml:"config_snapshot,omitempty"`
-	Terraform       *TerraformRef   `yaml:"terraform,omitempty"`
-	Phases          PhaseList       `yaml:"phases"`
-	Error           *RunError       `yaml:"error"`
+	RunID           string          `yaml:"run_id" json:"run_id"`
+	Kind            string          `yaml:"kind" json:"kind"`
+	StartedAt       time.Time       `yaml:"started_at" json:"started_at"`
+	EndedAt         *time.Time      `yaml:"ended_at,omitempty" json:"ended_at,omitempty"`
+	DurationSeconds *float64        `yaml:"duration_seconds,omitempty" json:"duration_seconds,omitempty"`
+	Outcome         string          `yaml:"outcome" json:"outcome"`
+	ResumedFrom     string          `yaml:"resumed_from,omitempty" json:"resumed_from,omitempty"`
+	Owner           *Owner          `yaml:"owner,omitempty" json:"owner,omitempty"`
+	ConfigSnapshot  *ConfigSnapshot `yaml:"config_snapshot,omitempty" json:"config_snapshot,omitempty"`
+	Terraform       *TerraformRef   `yaml:"terraform,omitempty" json:"terraform,omitempty"`
+	Phases          PhaseList       `yaml:"phases" json:"phases"`
+	Error           *RunError       `yaml:"error" json:"error"`
 }
 
 // Owner identifies the process that runs (or ran) a run.
 type Owner struct {
-	PID  int    `yaml:"pid"`
-	Host string `yaml:"host"`
+	PID  int    `yaml:"pid" json:"pid"`
+	Host string `yaml:"host" json:"host"`
 	// Driver is "bash" for a run a shell script started itself
 	// (start_deployment_run): no k0flow process holds the run lock for it,
 	// so it is alive while its pid is.
-	Driver string `yaml:"driver,omitempty"`
+	Driver string `yaml:"driver,omitempty" json:"driver,omitempty"`
 }
 
 // ConfigSnapshot is what a run was started with.
 type ConfigSnapshot struct {
-	Variables        map[string]any    `yaml:"variables"`
-	Flags            map[string]any    `yaml:"flags"`
-	Applicable       map[string]string `yaml:"applicable,omitempty"`
-	Selection        string            `yaml:"selection,omitempty"`
-	WorkflowFile     string            `yaml:"workflow_file,omitempty"`
-	WorkflowChecksum string            `yaml:"workflow_checksum,omitempty"`
-	K0flowVersion    string            `yaml:"k0flow_version,omitempty"`
+	Variables        map[string]any    `yaml:"variables" json:"variables"`
+	Flags            map[string]any    `yaml:"flags" json:"flags"`
+	Applicable       map[string]string `yaml:"applicable,omitempty" json:"applicable,omitempty"`
+	Selection        string            `yaml:"selection,omitempty" json:"selection,omitempty"`
+	WorkflowFile     string            `yaml:"workflow_file,omitempty" json:"workflow_file,omitempty"`
+	WorkflowChecksum string            `yaml:"workflow_checksum,omitempty" json:"workflow_checksum,omitempty"`
+	K0flowVersion    string            `yaml:"k0flow_version,omitempty" json:"k0flow_version,omitempty"`
 }
 
 // RunError says why a run did not succeed.
 type RunError struct {
-	Phase   string `yaml:"phase,omitempty"`
-	Message string `yaml:"message"`
-	LogTail string `yaml:"log_tail,omitempty"`
+	Phase   string `yaml:"phase,omitempty" json:"phase,omitempty"`
+	Message string `yaml:"message" json:"message"`
+	LogTail string `yaml:"log_tail,omitempty" json:"log_tail,omitempty"`
 }
 
 // PhaseRecord is one phase as one run saw it.
 type PhaseRecord struct {
-	Name               string     `yaml:"-"`
-	Status             string     `yaml:"status"`
-	Reason             string     `yaml:"reason,omitempty"`
-	ReusedFrom         string     `yaml:"reused_from,omitempty"`
-	StartedAt          *time.Time `yaml:"started_at,omitempty"`
-	EndedAt            *time.Time `yaml:"ended_at,omitempty"`
-	DurationSeconds    *float64   `yaml:"duration_seconds,omitempty"`
-	ExitCode           *int       `yaml:"exit_code,omitempty"`
-	Log                string     `yaml:"log,omitempty"`
-	DefinitionChecksum string     `yaml:"definition_checksum,omitempty"`
-	Message            string     `yaml:"message,omitempty"`
+	Name               string     `yaml:"-" json:"name"`
+	Status             string     `yaml:"status" json:"status"`
+	Reason             string     `yaml:"reason,omitempty" json:"reason,omitempty"`
+	ReusedFrom         string     `yaml:"reused_from,omitempty" json:"reused_from,omitempty"`
+	StartedAt          *time.Time `yaml:"started_at,omitempty" json:"started_at,omitempty"`
+	EndedAt            *time.Time `yaml:"ended_at,omitempty" json:"ended_at,omitempty"`
+	DurationSeconds    *float64   `yaml:"duration_seconds,omitempty" json:"duration_seconds,omitempty"`
+	ExitCode           *int       `yaml:"exit_code,omitempty" json:"exit_code,omitempty"`
+	Log                string     `yaml:"log,omitempty" json:"log,omitempty"`
+	DefinitionChecksum string     `yaml:"definition_checksum,omitempty" json:"definition_checksum,omitempty"`
+	Message            string     `yaml:"message,omitempty" json:"message,omitempty"`
 	// InfraCacheTimestamp is the cache a phase that reads infra.* started
 	// with, so its age at that moment can be told later.
-	InfraCacheTimestamp *time.Time `yaml:"infra_cache_timestamp,omitempty"`
+	InfraCacheTimestamp *time.Time `yaml:"infra_cache_timestamp,omitempty" json:"infra_cache_timestamp,omitempty"`
 }
 
 // PhaseList keeps a run's phases in execution order; it is written as a

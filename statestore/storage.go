@@ -21,6 +21,8 @@ type Storage interface {
 	Write(name string, data []byte, ifVersion string) (version string, err error)
 	// Append adds data to the end of name, creating it with data if absent.
 	Append(name string, data []byte) error
+	// Remove deletes name; a name that does not exist is not an error.
+	Remove(name string) error
 	// Lock takes the named lock. With wait false, a held lock gives a
 	// *LockedError at once, naming the holder.
 	Lock(name string, holder LockHolder, wait bool) (Unlocker, error)

@@ -52,8 +52,9 @@ func OpenStorage(dir string, s Storage) *Store {
 	return &Store{Dir: dir, storage: s, now: Now, AutoMigrate: true}
 }
 
-// Now is the clock of state timestamps: UTC, whole seconds.
-func Now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+// Now is the clock of state timestamps: UTC, to the millisecond, so that
+// phase timelines of short phases stay true.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // Path is where the state file lives, for messages.
 func (s *Store) Path() string { return s.storage.Location(StateFile) }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/k0flow/k0flow/phases"
@@ -17,7 +15,7 @@ func init() {
 	register(&command{
 		name:    "apply",
 		summary: "Run the workflow's phases in order, resuming a failed or interrupted run",
-		usage:   "apply [FILE] [-var k=v]... [-var-file F] [--from PHASE | --only PHASE | --fresh]",
+		usage:   "apply [FILE] [-var k=v]... [-var-file F] [--from PHASE | --only PHASE | --fresh] [--on-exit CMD]",
 		example: "k0flow apply deploy.hcl -var kof_enabled=true",
 		run:     cmdApply,
 	})
@@ -54,6 +52,7 @@ func cmdApply(c *cli, args []string) error {
 	wa.add(fs)
 	sel.add(fs)
 	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
+	onExit := fs.String("on-exit", "", "run this bash command when the run ends, with K0FLOW_RUN_ID and K0FLOW_OUTCOME set")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -78,21 +77,8 @@ func cmdApply(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	runner := &phases.Runner{
-		Store:    store,
-		Observer: &textObserver{w: c.stdout, stateDir: store.Dir},
-		Output:   c.stdout,
-		Signals:  sigs,
-		Grace:    *grace,
-		Bin:      binPath(),
-		Version:  version(),
-		Env:      c.env,
-		Infra:    infra,
-	}
-	_, err = runner.Apply(plan)
+	run, err := c.runPlan(store, plan, infra, *grace)
+	c.onExit(*onExit, run)
 	return err
 }
 

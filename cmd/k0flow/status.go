@@ -14,7 +14,7 @@ func init() {
 	register(&command{
 		name:    "status",
 		summary: "Show the deployment, its current run and each phase's status",
-		usage:   "status [--state-dir DIR] [--output json]",
+		usage:   "status [--state-dir DIR] [--show-history [--limit N]] [--output json]",
 		example: "k0flow status --output json",
 		run:     cmdStatus,
 	})
@@ -48,6 +48,7 @@ type statusJSON struct {
 	Runs         int               `json:"runs"`
 	CurrentRun   *statusRunJSON    `json:"current_run"`
 	Phases       []statusPhaseJSON `json:"phases"`
+	History      []historyRunJSON  `json:"history,omitempty"`
 }
 
 func cmdStatus(c *cli, args []string) error {
@@ -55,6 +56,10 @@ func cmdStatus(c *cli, args []string) error {
 	var out output
 	out.add(fs)
 	stateDir := fs.String("state-dir", "", "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
+	showHistory := fs.Bool("show-history", false, "follow the status with the history of runs")
+	var ha historyArgs
+	ha.add(fs)
+	ha.color.add(fs)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -67,9 +72,20 @@ func cmdStatus(c *cli, args []string) error {
 	}
 	s := toStatus(st)
 	if out.json() {
+		if *showHistory {
+			s.History = historyRows(st, ha)
+		}
 		return c.printJSON(s)
 	}
 	printStatus(c.stdout, s)
+	if *showHistory {
+		color, err := c.useColor(ha.color)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, "\nHistory:")
+		printHistory(c.stdout, historyRows(st, ha), painter(color))
+	}
 	return nil
 }
 

@@ -58,6 +58,19 @@ func Run(t *testing.T, newStorage func(t *testing.T) (first, second statestore.S
 			t.Fatalf("after unconditional writes: %q", data)
 		}
 	})
+	t.Run("Remove", func(t *testing.T) {
+		s, other := newStorage(t)
+		_, _ = s.Write("x", []byte("one"), "")
+		if err := other.Remove("x"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Read("x"); !errors.Is(err, statestore.ErrNotExist) {
+			t.Fatalf("after Remove: err = %v", err)
+		}
+		if err := s.Remove("never"); err != nil {
+			t.Fatalf("Remove of a missing name: %v", err)
+		}
+	})
 	t.Run("AppendCreatesAndAppends", func(t *testing.T) {
 		s, _ := newStorage(t)
 		for _, part := range []string{"a\n", "b\n"} {

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/k0flow/k0flow/phases"
+	"github.com/k0flow/k0flow/statestore"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(&command{
+		name:    "destroy",
+		summary: "Tear the deployment down: destroy commands of completed phases, in reverse order",
+		usage: "destroy [FILE] [-var k=v]... [--yes] [--on-exit CMD]\n\n" +
+			"Runs as a recorded run of kind destroy, resumed like an apply if interrupted. After a\n" +
+			"successful destroy the state is archived in old_deployments/ and the next apply starts anew.",
+		example: "k0flow destroy --yes --on-exit 'notify-send \"k0flow $K0FLOW_OUTCOME\"'",
+		run:     cmdDestroy,
+	})
+}
+
+func cmdDestroy(c *cli, args []string) error {
+	fs := c.flags(find("destroy"))
+	var wa workflowArgs
+	wa.add(fs)
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
+	onExit := fs.String("on-exit", "", "run this bash command when the run ends, with K0FLOW_RUN_ID and K0FLOW_OUTCOME set")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	l, err := c.loadWorkflow(fs, &wa, true)
+	if err != nil {
+		return err
+	}
+	store := c.open(l.wf.StateDir)
+	unlock, err := store.LockRun("destroy " + l.wf.Filename)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ids, err := store.RecoverLocked()
+	if err != nil {
+		return err
+	}
+	c.noteRecovered(ids)
+	st, err := store.Load()
+	if statestore.IsNotExist(err) {
+		fmt.Fprintf(c.stdout, "Nothing to destroy: no deployment state in %s.\n", displayPath(store.Dir))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := setInfra(l, st); err != nil {
+		return err
+	}
+	plan, diags := phases.NewDestroyPlan(l.wf, l.scope, st)
+	if err := c.diagnostics(l.loader, diags); err != nil {
+		return err
+	}
+	if err := c.confirmDestroy(st, plan, *yes); err != nil {
+		return err
+	}
+	infra, err := phases.NewInfra(l.wf, store)
+	if err != nil {
+		return err
+	}
+	run, runErr := c.runPlan(store, plan, infra, *grace)
+	c.onExit(*onExit, run)
+	if runErr != nil {
+		return runErr
+	}
+	dir, err := store.ArchiveDeployment("destroy")
+	if err != nil {
+		return fmt.Errorf("the deployment is destroyed, but archiving its state failed: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "Deployment %s destroyed; its state, events and logs are in %s. The next apply starts a new deployment.\n",
+		st.DeploymentID, displayPath(dir))
+	return nil
+}
+
+// confirmDestroy lists what will be torn down and asks, unless --yes.
+func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes bool) error {
+	var lines []string
+	for _, s := range plan.Active() {
+		what := "terraform destroy"
+		if s.Resolved != nil && s.Resolved.Destroy != nil {
+			what = s.Resolved.Destroy.Display()
+		}
+		if s.Action == phases.ActionReuse {
+			what = "already " + s.Reason
+		}
+		lines = append(lines, fmt.Sprintf("  %-24s %s", s.Phase.Name, what))
+	}
+	fmt.Fprintf(c.stdout, "Destroying deployment %s tears down, in this order:\n%s\n", st.DeploymentID, strings.Join(lines, "\n"))
+	if yes {
+		return nil
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return usageErrorf("refusing to destroy without confirmation: there is no terminal to ask; pass --yes")
+	}
+	fmt.Fprint(c.stdout, "Type yes to continue: ")
+	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return &exitError{code: exitFailure, err: fmt.Errorf("destroy cancelled")}
+	}
+	return nil
+}
+
+// runPlan executes a plan under signal handling, as apply and destroy do.
+func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.Infra, grace time.Duration) (*statestore.Run, error) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	runner := &phases.Runner{
+		Store:    store,
+		Observer: &textObserver{w: c.stdout, stateDir: store.Dir},
+		Output:   c.stdout,
+		Signals:  sigs,
+		Grace:    grace,
+		Bin:      binPath(),
+		Version:  version(),
+		Env:      c.env,
+		Infra:    infra,
+	}
+	return runner.Apply(plan)
+}
+
+// onExit runs the user's hook once the run has ended, whatever its outcome.
+func (c *cli) onExit(command string, run *statestore.Run) {
+	if command == "" || run == nil {
+		return
+	}
+	cmd := exec.Command("bash", "-c", command)
+	cmd.Env = append(append([]string(nil), c.env...), "K0FLOW_RUN_ID="+run.RunID, "K0FLOW_OUTCOME="+run.Outcome)
+	cmd.Stdout, cmd.Stderr = c.stdout, c.stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(c.stderr, "Warning: --on-exit command failed: %v\n", err)
+	}
+}
