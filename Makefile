@@ -16,7 +16,8 @@ build:
 
 # The quickstart from a clean slate: a full run, then the status it leaves.
 demo: build tools
-	cd examples/quickstart && rm -rf state .k0flow-demo && $(K0FLOW) apply && $(K0FLOW) status
+	cd examples/quickstart && rm -rf state old_deployments .k0flow-demo terraform/.terraform terraform/.terraform.lock.hcl terraform/terraform.tfstate* \
+		&& $(K0FLOW) apply && $(K0FLOW) status
 
 test: tools fmt-check vet
 	$(GO) test -count=1 ./...
@@ -38,4 +39,4 @@ tools:
 	@scripts/tools.sh $(TOOLS)
 
 clean:
-	rm -rf bin examples/quickstart/state examples/quickstart/.k0flow-demo
+	rm -rf bin examples/quickstart/state examples/quickstart/old_deployments examples/quickstart/.k0flow-demo examples/quickstart/terraform/.terraform*  examples/quickstart/terraform/terraform.tfstate*

@@ -19,7 +19,7 @@ func NewDestroyPlan(w *workflow.Workflow, scope *workflow.Scope, st *statestore.
 	var diags hcl.Diagnostics
 	for i := len(w.Phases) - 1; i >= 0; i-- {
 		ph := w.Phases[i]
-		step := &Step{Phase: ph, Decision: destroyDecision(ph.Name, st.DeploymentRuns)}
+		step := &Step{Phase: ph, Description: scope.Description(ph), Decision: destroyDecision(ph.Name, st.DeploymentRuns)}
 		if step.Action != ActionNotApplicable && !ph.NeedsInfra {
 			res, d := scope.Resolve(ph)
 			diags = append(diags, d...)

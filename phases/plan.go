@@ -22,6 +22,8 @@ type Step struct {
 	// InfraSync says why the outputs cache will be synced before this
 	// phase; "" when it will be used as it is.
 	InfraSync string
+	// Description is the phase's description, known before it starts.
+	Description string
 }
 
 // CheckResult is the outcome of running a phase's check command.
@@ -130,7 +132,7 @@ func resumable(r *statestore.Run) bool {
 }
 
 func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Run) (*Step, hcl.Diagnostics) {
-	step := &Step{Phase: ph}
+	step := &Step{Phase: ph, Description: p.Scope.Description(ph)}
 	app, diags := p.Scope.Applicable(ph)
 	if diags.HasErrors() {
 		return step, diags

@@ -155,6 +155,20 @@ func (p *Phase) InfraReads() []string {
 	return out
 }
 
+// Description evaluates a phase's description on its own, so it can be
+// shown before the rest of the phase (which may wait for infra.*) is known.
+func (s *Scope) Description(p *Phase) string {
+	if isNull(p.Description) || readsInfra(p.Description) {
+		return ""
+	}
+	v, diags := p.Description.Value(s.ctx)
+	v, _ = v.UnmarkDeep()
+	if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
+		return ""
+	}
+	return v.AsString()
+}
+
 // Applicability says whether a phase is part of a run, and why not.
 type Applicability struct {
 	Applicable bool

@@ -203,8 +203,11 @@ func cmdCopytree(ts *testscript.TestScript, neg bool, args []string) {
 			return err
 		}
 		rel, _ := filepath.Rel(src, path)
-		if info.IsDir() && (rel == "state" || rel == ".k0flow-demo") {
-			return filepath.SkipDir // a demo run in the source tree is not part of the example
+		if generated[info.Name()] || strings.HasPrefix(info.Name(), "terraform.tfstate") {
+			if info.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil // what a demo run left in the source tree is not part of the example
 		}
 		target := filepath.Join(dst, rel)
 		if info.IsDir() {
@@ -218,6 +221,10 @@ func cmdCopytree(ts *testscript.TestScript, neg bool, args []string) {
 	})
 	ts.Check(err)
 }
+
+// generated are files a run of an example leaves behind.
+var generated = map[string]bool{"state": true, "old_deployments": true, ".k0flow-demo": true,
+	".terraform": true, ".terraform.lock.hcl": true}
 
 // killpid SIGNAL FILE signals the process group whose leader's pid is in
 // FILE: a phase left behind by a runner that was killed outright.

@@ -30,8 +30,8 @@ func (o *textObserver) RunStarted(run *statestore.Run, plan *phases.Plan) {
 
 func (o *textObserver) PhaseStarted(step *phases.Step) {
 	title := fmt.Sprintf("[%d/%d] %s", step.Number, step.Total, step.Phase.Name)
-	if step.Resolved != nil && step.Resolved.Description != "" {
-		title += " — " + step.Resolved.Description
+	if step.Description != "" {
+		title += " — " + step.Description
 	}
 	fmt.Fprintln(o.w, title)
 }

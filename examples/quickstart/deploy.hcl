@@ -1,6 +1,7 @@
-# The quickstart: the phases of a k0s + k0rdent deployment, played by small
-# stand-in scripts that sleep, print and record runtime values. It runs
-# offline in a few seconds: `make demo`, or `k0flow apply` in this directory.
+# The quickstart: a k0s + k0rdent deployment played by stand-in scripts that
+# sleep, print and record runtime values, on "VMs" that Terraform creates with
+# the built-in terraform_data resource. It runs offline in seconds:
+# `make demo`, or `k0flow apply` in this directory.
 
 workflow "quickstart" {
   state_dir = "state"
@@ -36,11 +37,15 @@ variable "wireguard_network" {
 }
 
 locals {
-  cluster = "quickstart"
   hosts = concat(
     [for i in range(var.controller_count) : "k0s-controller-${i + 1}"],
     [for i in range(var.worker_count) : "k0s-worker-${i + 1}"],
   )
+}
+
+terraform {
+  dir     = "terraform"
+  max_age = "1h"
 }
 
 phase "prepare_deployment" {
@@ -52,45 +57,60 @@ phase "prepare_deployment" {
   timeout     = "5m"
 }
 
-phase "setup_network" {
-  description = "Create the resource group, network and SSH key"
-  run         = ["bash", "bin/setup-network.sh", "deploy"]
-  env         = { CLUSTER = local.cluster }
-}
-
-phase "create_vms" {
-  description = "Create the controller and worker VMs"
-  run         = ["bash", "bin/create-vms.sh", "deploy"]
-  env         = { HOSTS = join(" ", local.hosts) }
-  timeout     = "30m"
+phase "infrastructure" {
+  description = "Create the network and the VMs with Terraform"
+  terraform   = "apply"
+  vars = {
+    controller_count = var.controller_count
+    worker_count     = var.worker_count
+  }
 }
 
 phase "setup_vpn" {
   description = "Write the laptop's WireGuard configuration"
   run         = ["bash", "bin/manage-vpn.sh", "setup"]
-  env         = { WG_NETWORK = var.wireguard_network }
+  destroy     = ["bash", "bin/manage-vpn.sh", "reset"]
+  env = {
+    PEER_IPS   = join(" ", concat(infra.controller_ips, infra.worker_ips))
+    WG_NETWORK = var.wireguard_network
+  }
 }
 
 phase "connect_vpn" {
   description = "Bring the WireGuard tunnel up"
   run         = ["bash", "bin/manage-vpn.sh", "connect"]
   check       = ["bash", "bin/manage-vpn.sh", "verify"]
+  destroy     = ["bash", "bin/manage-vpn.sh", "disconnect"]
 }
 
 phase "install_k0s" {
   description = "Install k0s on every VM with k0sctl"
   run         = ["bash", "bin/install-k0s.sh", "deploy"]
-  env         = { CONTROLLERS = var.controller_count }
-  timeout     = "30m"
+  destroy     = ["bash", "bin/install-k0s.sh", "reset"]
+  env = {
+    CONTROLLER_IPS = join(" ", infra.controller_ips)
+    WORKER_IPS     = join(" ", infra.worker_ips)
+  }
+  timeout = "30m"
 }
 
 phase "install_k0rdent" {
   description = "Install k0rdent with Helm"
   run         = ["bash", "bin/install-k0rdent.sh", "deploy"]
+  destroy     = ["bash", "bin/install-k0rdent.sh", "uninstall"]
+  env         = { API_HOST = infra.vm_details["k0s-controller-1"].public_ip }
 }
 
-phase "install_kof" {
-  description = "Install the KOF mothership and a regional cluster"
+phase "install_kof_mothership" {
+  description = "Install the KOF mothership"
   when        = var.kof_enabled
-  run         = ["bash", "bin/install-kof.sh", "deploy"]
+  run         = ["bash", "bin/install-kof.sh", "mothership"]
+  destroy     = ["bash", "bin/install-kof.sh", "uninstall-mothership"]
+}
+
+phase "install_kof_regional" {
+  description = "Create a KOF regional cluster"
+  when        = var.kof_enabled
+  run         = ["bash", "bin/install-kof.sh", "regional"]
+  destroy     = ["bash", "bin/install-kof.sh", "uninstall-regional"]
 }

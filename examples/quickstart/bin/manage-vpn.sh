@@ -2,7 +2,7 @@
 source "$(dirname "$0")/lib.sh"
 case "${1:-}" in
 setup)
-  work "writing laptop WireGuard configuration for ${WG_NETWORK}"
+  for ip in ${PEER_IPS}; do work "adding peer $ip to ${WG_NETWORK}"; done
   maybe_fail
   k0flow_state set wireguard.laptop_config_created true
   ;;
@@ -12,5 +12,12 @@ connect)
   k0flow_state set wireguard.connected true
   ;;
 verify) [[ "$(k0flow_state get wireguard.connected)" == "true" ]] ;;
-disconnect) k0flow_state set wireguard.connected false ;;
+disconnect)
+  work "bringing the tunnel down"
+  k0flow_state set wireguard.connected false
+  ;;
+reset)
+  work "removing the laptop configuration"
+  k0flow_state set wireguard.laptop_config_created false
+  ;;
 esac

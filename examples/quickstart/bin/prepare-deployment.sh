@@ -9,6 +9,7 @@ deploy)
   ;;
 verify) [[ -f .k0flow-demo/keys ]] ;;
 reset)
+  work "removing keys and cloud-init files"
   rm -rf .k0flow-demo
   k0flow_state set wireguard.keys_generated false
   ;;
