@@ -86,3 +86,11 @@ show_deployment_history() { _k0flow history "$@"; }
 show_run_details() { _k0flow show "$@"; }
 cleanup_old_runs() { _k0flow prune --older-than "${1:-30d}"; }
 compare_runs() { _k0flow diff "$1" "$2"; }
+
+# --- lifecycle the v1 library handled itself -------------------------------
+# k0flow creates the state on the first run and archives it after a
+# successful destroy, so these only say so.
+init_deployment_state() { :; }
+cleanup_deployment_state() { echo "cleanup_deployment_state: k0flow archives the state after destroy; nothing removed" >&2; }
+archive_existing_state() { echo "archive_existing_state: k0flow archives the state after destroy; nothing moved" >&2; }
+complete_deployment() { :; }
