@@ -26,6 +26,11 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/scripts/*.txtar: one behaviour each, executing
 // the real k0flow binary as a subprocess.
 func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams(t, "../../testdata/scripts"))
+}
+
+// scriptParams are the testscript settings every scenario runs with.
+func scriptParams(t *testing.T, dir string) testscript.Params {
 	examples, err := filepath.Abs("../../examples")
 	if err != nil {
 		t.Fatal(err)
@@ -34,8 +39,8 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir:                 "../../testdata/scripts",
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
@@ -58,7 +63,7 @@ func TestScripts(t *testing.T) {
 			"killpid":    cmdKillpid,
 			"exits":      cmdExits,
 		},
-	})
+	}
 }
 
 // terraformCondition is [terraform]: true when a terraform binary is on
