@@ -15,7 +15,7 @@ import (
 // TestDocs runs every code block marked `sh runnable` in README.md and
 // docs/*.md, so that what the documentation tells people to type works.
 // Each document is one script, its blocks in order, in a directory that
-// holds a copy of examples/. A trailing `# exits N` asserts an exit code;
+// holds a copy of examples/; each block starts there. A trailing `# exits N` asserts an exit code;
 // `NAME=value cmd` sets a variable for that command only.
 func TestDocs(t *testing.T) {
 	docs, _ := filepath.Glob("../../docs/*.md")
@@ -64,7 +64,7 @@ func docScript(path string) (string, int, error) {
 		case !in && strings.TrimSpace(text) == "```sh runnable":
 			in = true
 			blocks++
-			fmt.Fprintf(&b, "# %s:%d\n", filepath.Base(path), line)
+			fmt.Fprintf(&b, "# %s:%d\ncd $WORK\n", filepath.Base(path), line) // each block starts at the root
 		case in && strings.TrimSpace(text) == "```":
 			in = false
 		case in:
