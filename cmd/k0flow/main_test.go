@@ -208,7 +208,7 @@ func cmdCopytree(ts *testscript.TestScript, neg bool, args []string) {
 			return err
 		}
 		rel, _ := filepath.Rel(src, path)
-		if generated[info.Name()] || strings.HasPrefix(info.Name(), "terraform.tfstate") {
+		if rel != "." && (generated[info.Name()] || strings.HasPrefix(info.Name(), "terraform.tfstate")) {
 			if info.IsDir() {
 				return filepath.SkipDir
 			}
