@@ -22,7 +22,7 @@ func (r *Runner) step(step *Step) error {
 	if r.plan.Kind == statestore.KindApply && step.Action == ActionReuse && step.Resolved.Check != nil {
 		res := r.check(step)
 		if res.Interrupted != nil {
-			return r.interrupted(step, nil, res)
+			return r.interrupted(step, nil, res.Interrupted)
 		}
 		if !res.OK() {
 			step.Decision = Decision{Action: ActionRerun, Reason: fmt.Sprintf("check failed (exit %d)", res.ExitCode)}
@@ -95,7 +95,7 @@ func (r *Runner) execute(step *Step) error {
 	}
 	switch {
 	case res.Interrupted != nil:
-		return r.interrupted(step, &res, res)
+		return r.interrupted(step, &res, res.Interrupted)
 	case !res.OK():
 		return r.fail(step, &res, failureMessage(res, step.Resolved.Timeout), log)
 	}
@@ -148,46 +148,42 @@ func (r *Runner) fail(step *Step, res *Result, msg, log string) error {
 	if log != "" {
 		tail = Tail(filepath.Join(r.Store.Dir, log), 20)
 	}
+	if err := r.stop(step, res, statestore.StatusFailed, msg, tail); err != nil {
+		return err
+	}
+	return &PhaseError{Phase: step.Phase.Name, Message: msg}
+}
+
+// interrupted records a phase a signal stopped (res is nil when it
+// stopped in its check).
+func (r *Runner) interrupted(step *Step, res *Result, sig os.Signal) error {
+	if err := r.stop(step, res, statestore.StatusInterrupted, fmt.Sprintf("interrupted by %v", sig), ""); err != nil {
+		return err
+	}
+	return ErrInterrupted
+}
+
+// stop records a phase that did not complete, and the run's error.
+func (r *Runner) stop(step *Step, res *Result, status, msg, tail string) error {
 	var rec *statestore.PhaseRecord
 	err := r.update(func(run *statestore.Run) {
 		rec = run.Phases.Get(step.Phase.Name)
 		if res != nil {
-			ended(rec, statestore.StatusFailed, *res)
+			ended(rec, status, *res)
 		} else {
 			now := statestore.Now()
-			rec.Status, rec.EndedAt = statestore.StatusFailed, &now
+			rec.Status, rec.EndedAt = status, &now
 		}
 		rec.Message = msg
 		run.Error = &statestore.RunError{Phase: step.Phase.Name, Message: msg, LogTail: tail}
 	})
-	r.event("", statestore.Event{Action: "phase_failed", Phase: step.Phase.Name, Message: "Phase failed: " + step.Phase.Name + ": " + msg})
+	r.event("", statestore.Event{Action: "phase_" + status, Phase: step.Phase.Name,
+		Message: "Phase " + status + ": " + step.Phase.Name + ": " + msg})
 	if err != nil {
 		return err
 	}
 	r.Observer.PhaseEnded(step, rec)
-	return &PhaseError{Phase: step.Phase.Name, Message: msg}
-}
-
-func (r *Runner) interrupted(step *Step, res *Result, sig Result) error {
-	msg := fmt.Sprintf("interrupted by %v", sig.Interrupted)
-	var rec *statestore.PhaseRecord
-	err := r.update(func(run *statestore.Run) {
-		rec = run.Phases.Get(step.Phase.Name)
-		if res != nil {
-			ended(rec, statestore.StatusInterrupted, *res)
-		} else {
-			now := statestore.Now()
-			rec.Status, rec.EndedAt = statestore.StatusInterrupted, &now
-		}
-		rec.Message = msg
-		run.Error = &statestore.RunError{Phase: step.Phase.Name, Message: msg}
-	})
-	r.event("", statestore.Event{Action: "phase_interrupted", Phase: step.Phase.Name, Message: "Phase interrupted: " + step.Phase.Name})
-	if err != nil {
-		return err
-	}
-	r.Observer.PhaseEnded(step, rec)
-	return ErrInterrupted
+	return nil
 }
 
 // check runs a reused phase's check; its output goes to its own log.

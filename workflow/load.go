@@ -106,13 +106,8 @@ func (w *Workflow) decodeVariables(blocks []*variableSchema) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	seen := map[string]hcl.Range{}
 	for _, b := range blocks {
-		if prev, dup := seen[b.Name]; dup {
-			diags = append(diags, duplicate("variable", b.Name, prev, b.DeclRange))
-			continue
-		}
-		seen[b.Name] = b.DeclRange
-		if !hclsyntax.ValidIdentifier(b.Name) {
-			diags = append(diags, invalidName("variable", b.Name, b.DeclRange))
+		if d := checkName("variable", b.Name, b.DeclRange, seen); d != nil {
+			diags = append(diags, d)
 			continue
 		}
 		v, d := decodeVariable(b)
@@ -222,13 +217,9 @@ func (w *Workflow) decodePhases(blocks []*phaseSchema) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	seen := map[string]hcl.Range{}
 	for i, b := range blocks {
-		if prev, dup := seen[b.Name]; dup {
-			diags = append(diags, duplicate("phase", b.Name, prev, b.DeclRange))
+		if d := checkName("phase", b.Name, b.DeclRange, seen); d != nil {
+			diags = append(diags, d)
 			continue
-		}
-		seen[b.Name] = b.DeclRange
-		if !hclsyntax.ValidIdentifier(b.Name) {
-			diags = append(diags, invalidName("phase", b.Name, b.DeclRange))
 		}
 		p, d := w.decodePhase(i, b)
 		diags = append(diags, d...)
@@ -306,6 +297,19 @@ func (w *Workflow) decodePhase(i int, b *phaseSchema) (*Phase, hcl.Diagnostics) 
 		}
 	}
 	return p, diags
+}
+
+// checkName refuses a block name that is taken or not an identifier, and
+// remembers a good one.
+func checkName(what, name string, rng hcl.Range, seen map[string]hcl.Range) *hcl.Diagnostic {
+	if prev, dup := seen[name]; dup {
+		return duplicate(what, name, prev, rng)
+	}
+	seen[name] = rng
+	if !hclsyntax.ValidIdentifier(name) {
+		return invalidName(what, name, rng)
+	}
+	return nil
 }
 
 func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {

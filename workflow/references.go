@@ -7,7 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	textdist "github.com/k0flow/k0flow/internal/suggest"
+	"github.com/k0flow/k0flow/internal/suggest"
 )
 
 // checkReferences finds every var.*, local.*, flag.* and infra.* reference
@@ -106,7 +106,7 @@ func (w *Workflow) checkTraversal(t hcl.Traversal, where string, allowed []strin
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  fmt.Sprintf("Reference to undeclared %s", kindOf(root)),
-		Detail:   fmt.Sprintf("%s.%s is not declared.%s", root, name, suggest(name, known)),
+		Detail:   fmt.Sprintf("%s.%s is not declared.%s", root, name, didYouMean(name, known)),
 		Subject:  &rng,
 	}
 }
@@ -182,14 +182,14 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// suggest names the closest declared name, for typos.
-func suggest(name string, known map[string]bool) string {
+// didYouMean names the closest declared name, for typos.
+func didYouMean(name string, known map[string]bool) string {
 	keys := make([]string, 0, len(known))
 	for k := range known {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if best := textdist.Closest(name, keys, 2); best != "" {
+	if best := suggest.Closest(name, keys, 2); best != "" {
 		return fmt.Sprintf(" Did you mean %q?", best)
 	}
 	if len(keys) == 0 {

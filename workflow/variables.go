@@ -96,7 +96,7 @@ func undeclaredVar(w *Workflow, name, source string, rng *hcl.Range) *hcl.Diagno
 		Severity: hcl.DiagError,
 		Summary:  "Value for undeclared variable",
 		Detail: fmt.Sprintf("%s sets %q, but %s declares no such variable.%s Declare it with variable %q {} or remove the value.",
-			source, name, w.Filename, suggest(name, known), name),
+			source, name, w.Filename, didYouMean(name, known), name),
 		Subject: rng,
 	}
 }

@@ -109,8 +109,13 @@ func (c *cli) stateGet(store *statestore.Store, key string, out output) error {
 		return err
 	}
 	v, ok := c.lookup(st, key)
+	return c.answer(v, ok, out)
+}
+
+// answer prints a looked-up value: as JSON, or as the bash scripts expect
+// it, the bare value or null (exit 1) for a missing key, as v1 did.
+func (c *cli) answer(v any, ok bool, out output) error {
 	if !ok {
-		// The v1 library printed null for a missing key; scripts test for it.
 		fmt.Fprintln(c.stdout, "null")
 		return silent(exitFailure)
 	}

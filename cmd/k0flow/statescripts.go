@@ -243,14 +243,7 @@ func (c *cli) runInfo(store *statestore.Store, ref, key string, out output) erro
 		return err
 	}
 	v, ok := statestore.GetPath(m, key)
-	if !ok {
-		fmt.Fprintln(c.stdout, "null")
-		return silent(exitFailure)
-	}
-	if out.json() {
-		return c.printJSON(v)
-	}
-	return printValue(c, v)
+	return c.answer(v, ok, out)
 }
 
 func (c *cli) addEvent(store *statestore.Store, action, message, phase string) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -41,18 +40,11 @@ func (c *cli) vmGet(store *statestore.Store, args []string, out output) error {
 	if vm := st.VMRuntimeStatus[args[0]]; vm != nil {
 		status = vmMap(vm)
 	}
-	var v any = status
 	if len(args) == 2 {
-		var ok bool
-		if v, ok = status[args[1]]; !ok {
-			fmt.Fprintln(c.stdout, "null")
-			return silent(exitFailure)
-		}
+		v, ok := status[args[1]]
+		return c.answer(v, ok, out)
 	}
-	if out.json() {
-		return c.printJSON(v)
-	}
-	return printValue(c, v)
+	return c.answer(status, true, out)
 }
 
 func vmMap(vm *statestore.VMStatus) map[string]any {
