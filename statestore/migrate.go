@@ -155,6 +155,12 @@ func (s *Store) normalizeEvents() error {
 	if err := enc.Encode(&doc); err != nil {
 		return err
 	}
-	_, err = s.storage.Write(EventsFile, buf.Bytes(), ver)
+	// yaml.v3 writes an empty list as [], which items cannot follow; the
+	// list is last, so a bare key does.
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("events: []\n"))
+	if len(out) < buf.Len() {
+		out = append(out, "events:\n"...)
+	}
+	_, err = s.storage.Write(EventsFile, out, ver)
 	return err
 }
