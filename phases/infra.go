@@ -149,9 +149,9 @@ func missingOutputs(p *workflow.Phase, facts *statestore.InfraFacts) error {
 		return nil
 	}
 	sort.Strings(missing)
-	list := "none"
-	if len(have) > 0 {
-		list = strings.Join(have, ", ")
+	reads := "infra." + strings.Join(missing, ", infra.")
+	if len(have) == 0 {
+		return fmt.Errorf("reads %s, but Terraform has no outputs yet: apply its configuration first, or put a phase with terraform = \"apply\" before this one", reads)
 	}
-	return fmt.Errorf("reads infra.%s, but Terraform has no such output (outputs: %s)", strings.Join(missing, ", infra."), list)
+	return fmt.Errorf("reads %s, but Terraform has no such output (outputs: %s)", reads, strings.Join(have, ", "))
 }

@@ -67,11 +67,11 @@ func cmdDestroy(c *cli, args []string) error {
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return err
 	}
-	if err := c.confirmDestroy(st, plan, *yes); err != nil {
-		return err
-	}
 	infra, err := phases.NewInfra(l.wf, store)
 	if err != nil {
+		return err
+	}
+	if err := c.confirmDestroy(st, plan, *yes); err != nil {
 		return err
 	}
 	run, runErr := c.runPlan(store, plan, infra, *grace)
