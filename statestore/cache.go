@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/gob"
+	"fmt"
 	"reflect"
+	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -19,8 +22,13 @@ import (
 const cacheFile = ".deployment-state.cache"
 
 type cacheEntry struct {
-	Sum   [sha256.Size]byte
-	State *State
+	// Format names the model that wrote the entry. gob ignores fields it
+	// does not know, so another k0flow reading this cache would silently
+	// drop what it cannot hold; it must parse the YAML (and refuse what it
+	// does not know) instead.
+	Format string
+	Sum    [sha256.Size]byte
+	State  *State
 	// ZeroPtrs are the pointers that point at a zero value (exit_code: 0,
 	// ssh_verified: false): gob drops those, so they are restored by path.
 	ZeroPtrs [][]string
@@ -33,13 +41,29 @@ func init() {
 	gob.Register(time.Time{})
 }
 
+// cacheFormat is the schema's hash and this binary's build: a change to the
+// model changes the schema, and a rebuild may change the model.
+var cacheFormat = sync.OnceValue(func() string {
+	sum := sha256.Sum256(SchemaJSON)
+	build := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		build = info.Main.Version + " " + info.Main.Sum
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				build += " " + s.Value
+			}
+		}
+	}
+	return fmt.Sprintf("%x %s", sum[:8], build)
+})
+
 func (s *Store) readCache(sum [sha256.Size]byte) *State {
 	data, _, err := s.storage.Read(cacheFile)
 	if err != nil {
 		return nil
 	}
 	var e cacheEntry
-	if gob.NewDecoder(bytes.NewReader(data)).Decode(&e) != nil || e.Sum != sum || e.State == nil {
+	if gob.NewDecoder(bytes.NewReader(data)).Decode(&e) != nil || e.Format != cacheFormat() || e.Sum != sum || e.State == nil {
 		return nil
 	}
 	for _, path := range e.ZeroPtrs {
@@ -53,7 +77,7 @@ func (s *Store) writeCache(sum [sha256.Size]byte, st *State) {
 	var buf bytes.Buffer
 	var zeros [][]string
 	findZeroPtrs(reflect.ValueOf(st), nil, &zeros)
-	if gob.NewEncoder(&buf).Encode(cacheEntry{Sum: sum, State: st, ZeroPtrs: zeros}) != nil {
+	if gob.NewEncoder(&buf).Encode(cacheEntry{Format: cacheFormat(), Sum: sum, State: st, ZeroPtrs: zeros}) != nil {
 		return
 	}
 	if vw, ok := s.storage.(volatileWriter); ok {
