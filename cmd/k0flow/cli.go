@@ -54,6 +54,14 @@ func (c *cli) parse(fs *pflag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseOutput is parse for a command with --output, which it checks too.
+func (c *cli) parseOutput(fs *pflag.FlagSet, args []string, out *output) error {
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	return out.check()
+}
+
 // output is the --output flag of reading commands.
 type output struct{ format string }
 

@@ -38,10 +38,7 @@ func cmdDiff(c *cli, args []string) error {
 	var out output
 	out.add(fs)
 	stateDir := fs.String("state-dir", "", "state directory")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {

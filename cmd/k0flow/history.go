@@ -57,10 +57,7 @@ func cmdHistory(c *cli, args []string) error {
 	a.add(fs)
 	a.color.add(fs)
 	stateDir := fs.String("state-dir", "", "state directory")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	_, st, err := c.readState(*stateDir)

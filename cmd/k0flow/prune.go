@@ -33,10 +33,7 @@ func cmdPrune(c *cli, args []string) error {
 	olderThan := fs.String("older-than", "", "move runs started longer ago than this (30d, 12h)")
 	dryRun := fs.Bool("dry-run", false, "list what would move and change nothing")
 	stateDir := fs.String("state-dir", "", "state directory")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	if *keep < 0 && *olderThan == "" {

@@ -39,10 +39,7 @@ func cmdShow(c *cli, args []string) error {
 	out.add(fs)
 	logLines := fs.Int("log-lines", 40, "how many lines of the failing phase's log to show")
 	stateDir := fs.String("state-dir", "", "state directory")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -41,10 +41,7 @@ func cmdState(c *cli, args []string) error {
 	phase := fs.String("phase", "", "event add: the phase the event belongs to")
 	ownerPID := fs.Int("owner-pid", 0, "run start, phase mark: the pid of the calling script (default: k0flow's parent)")
 	fs.SetInterspersed(true)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	rest := fs.Args()

@@ -60,10 +60,7 @@ func cmdStatus(c *cli, args []string) error {
 	var ha historyArgs
 	ha.add(fs)
 	ha.color.add(fs)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := out.check(); err != nil {
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	_, st, err := c.readState(*stateDir)
