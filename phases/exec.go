@@ -22,6 +22,7 @@ type Proc struct {
 // Result is how a process ended.
 type Result struct {
 	ExitCode    int
+	Signaled    os.Signal // the signal that killed the process, if one did
 	Duration    time.Duration
 	Interrupted os.Signal // set when a signal stopped it
 	TimedOut    bool
@@ -85,7 +86,7 @@ func supervise(pgid int, done <-chan error, sigs <-chan os.Signal, timeout, grac
 	for {
 		select {
 		case err := <-done:
-			res.ExitCode, res.Err = exitCode(err)
+			res.ExitCode, res.Signaled, res.Err = exitCode(err)
 			return res
 		case sig := <-sigs:
 			if res.Interrupted != nil {
@@ -111,16 +112,30 @@ func signalGroup(pgid int, sig os.Signal) {
 	}
 }
 
-func exitCode(err error) (int, error) {
+func exitCode(err error) (int, os.Signal, error) {
 	if err == nil {
-		return 0, nil
+		return 0, nil, nil
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal()), nil
+			return 128 + int(ws.Signal()), ws.Signal(), nil
 		}
-		return exit.ExitCode(), nil
+		return exit.ExitCode(), nil, nil
 	}
-	return -1, err
+	return -1, nil, err
+}
+
+// SignalName is a signal as operators write it: SIGINT, not "interrupt".
+func SignalName(sig os.Signal) string {
+	names := map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL",
+		syscall.SIGHUP: "SIGHUP", syscall.SIGQUIT: "SIGQUIT", syscall.SIGABRT: "SIGABRT", syscall.SIGSEGV: "SIGSEGV",
+		syscall.SIGPIPE: "SIGPIPE", syscall.SIGBUS: "SIGBUS", syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2"}
+	if s, ok := sig.(syscall.Signal); ok {
+		if name, ok := names[s]; ok {
+			return name
+		}
+		return fmt.Sprintf("signal %d", int(s))
+	}
+	return sig.String()
 }

@@ -77,3 +77,13 @@ func TestTailReturnsLastLines(t *testing.T) {
 		t.Errorf("Tail = %q", got)
 	}
 }
+
+func TestExecReportsTheKillingSignal(t *testing.T) {
+	res := Exec(Proc{Argv: []string{"bash", "-c", "kill -KILL $$"}, Output: &bytes.Buffer{}}, nil, time.Second)
+	if res.Signaled != syscall.SIGKILL || res.ExitCode != 137 {
+		t.Fatalf("Signaled = %v, exit = %d; want SIGKILL, 137", res.Signaled, res.ExitCode)
+	}
+	if msg := failureMessage(res, 0); msg != "killed by SIGKILL (exit code 137)" {
+		t.Errorf("message = %q", msg)
+	}
+}

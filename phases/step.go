@@ -116,6 +116,9 @@ func failureMessage(res Result, timeout time.Duration) string {
 		return res.Err.Error()
 	case res.TimedOut:
 		return fmt.Sprintf("timed out after %s", timeout)
+	case res.Signaled != nil:
+		// SIGKILL from nobody we know of is usually the OOM killer.
+		return fmt.Sprintf("killed by %s (exit code %d)", SignalName(res.Signaled), res.ExitCode)
 	}
 	return fmt.Sprintf("exited with code %d", res.ExitCode)
 }
@@ -157,7 +160,7 @@ func (r *Runner) fail(step *Step, res *Result, msg, log string) error {
 // interrupted records a phase a signal stopped (res is nil when it
 // stopped in its check).
 func (r *Runner) interrupted(step *Step, res *Result, sig os.Signal) error {
-	if err := r.stop(step, res, statestore.StatusInterrupted, fmt.Sprintf("interrupted by %v", sig), ""); err != nil {
+	if err := r.stop(step, res, statestore.StatusInterrupted, "interrupted by "+SignalName(sig), ""); err != nil {
 		return err
 	}
 	return ErrInterrupted

@@ -211,11 +211,14 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// v1Time reads a v1 timestamp (UTC ISO); anything else is an error.
+// v1Time reads a v1 timestamp: quoted UTC ISO text as yq writes it, or an
+// unquoted one, which YAML itself reads as a time.
 func v1Time(v any) (time.Time, error) {
-	s, ok := v.(string)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%v is not a timestamp", v)
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC(), nil
+	case string:
+		return time.Parse(time.RFC3339, t)
 	}
-	return time.Parse(time.RFC3339, s)
+	return time.Time{}, fmt.Errorf("%v is not a timestamp", v)
 }

@@ -185,3 +185,19 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// A v1 file whose timestamps are not quoted (another yq, a hand edit)
+// keeps them.
+func TestFromV1AcceptsUnquotedTimestamps(t *testing.T) {
+	data := []byte("deployment_id: k0rdent-abc\ncreated_at: 2025-09-02T17:45:03Z\nphases:\n  prepare_deployment:\n    status: completed\n    updated_at: 2025-09-02T17:50:00Z\n")
+	m, err := statestore.ConvertV1ForTest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.State.CreatedAt.Format(time.RFC3339); got != "2025-09-02T17:45:03Z" {
+		t.Errorf("created_at = %s", got)
+	}
+	if rec := m.State.DeploymentRuns[0].Phases.Get("prepare_deployment"); rec.EndedAt == nil || rec.EndedAt.Minute() != 50 {
+		t.Errorf("phase end = %v", rec.EndedAt)
+	}
+}

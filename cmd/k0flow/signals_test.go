@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/k0flow/k0flow/phases"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,7 @@ func TestSignalInterruptsRun(t *testing.T) {
 				t.Errorf("took %s after the signal: the phase did not get it", d)
 			}
 			state, _ := os.ReadFile(filepath.Join(dir, "state", "deployment-state.yaml"))
-			for _, want := range []string{"outcome: interrupted", "status: interrupted", "message: interrupted by " + sig.String()} {
+			for _, want := range []string{"outcome: interrupted", "status: interrupted", "message: interrupted by " + phases.SignalName(sig)} {
 				if !strings.Contains(string(state), want) {
 					t.Errorf("state lacks %q:\n%s", want, state)
 				}
