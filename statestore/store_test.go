@@ -201,3 +201,32 @@ func TestFromV1AcceptsUnquotedTimestamps(t *testing.T) {
 		t.Errorf("phase end = %v", rec.EndedAt)
 	}
 }
+
+// The cache must give back false and zero values behind pointers, which
+// gob drops: ssh_verified: false in a map of pointers, exit_code: 0.
+func TestCacheKeepsZeroValues(t *testing.T) {
+	store := statestore.Open(filepath.Join(t.TempDir(), "state"))
+	no, zero := false, 0
+	err := store.UpdateOrInit(func() *statestore.State { return statestore.NewState("d-1") }, func(st *statestore.State) error {
+		st.VMRuntimeStatus = map[string]*statestore.VMStatus{"vm-1": {SSHVerified: &no}}
+		run := newRun("20261122T180000Z-aaaaaa")
+		run.Phases[0].ExitCode = &zero
+		st.DeploymentRuns = []*statestore.Run{run}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the first load may parse; the second is a cache hit
+		st, err := store.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := st.VMRuntimeStatus["vm-1"].SSHVerified; v == nil || *v {
+			t.Fatalf("load %d: ssh_verified = %v, want false", i, v)
+		}
+		if c := st.DeploymentRuns[0].Phases[0].ExitCode; c == nil || *c != 0 {
+			t.Fatalf("load %d: exit_code = %v, want 0", i, c)
+		}
+	}
+}
