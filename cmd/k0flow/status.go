@@ -125,6 +125,9 @@ func printStatus(w io.Writer, s statusJSON) {
 	printPhaseTable(w, list)
 	if r.Error != nil {
 		fmt.Fprintf(w, "\nError: %s\n", errorLine(r.Error))
+		if r.Outcome == statestore.OutcomeFailed || r.Outcome == statestore.OutcomeInterrupted {
+			fmt.Fprintf(w, "'k0flow show %s' shows the log; 'k0flow apply' resumes the run.\n", r.RunID)
+		}
 	}
 }
 
