@@ -51,22 +51,39 @@ func (d *Dir) Write(name string, data []byte, ifVersion string) (string, error) 
 	if err := d.ensureDir(); err != nil {
 		return "", err
 	}
-	if ifVersion != AnyVersion {
-		_, cur, err := d.Read(name)
-		switch {
-		case errors.Is(err, ErrNotExist):
-			cur = ""
-		case err != nil:
-			return "", err
-		}
-		if cur != ifVersion {
-			return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
-		}
+	if err := d.checkVersion(name, ifVersion); err != nil {
+		return "", err
 	}
 	if err := d.replace(name, data); err != nil {
 		return "", err
 	}
 	return version(data), nil
+}
+
+// checkVersion compares name's version with ifVersion; "must not exist"
+// needs only a stat, not a read of the bytes.
+func (d *Dir) checkVersion(name, ifVersion string) error {
+	cur := ""
+	switch ifVersion {
+	case AnyVersion:
+		return nil
+	case "":
+		if _, err := os.Stat(d.file(name)); err == nil {
+			cur = "exists"
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	default:
+		_, v, err := d.Read(name)
+		if err != nil && !errors.Is(err, ErrNotExist) {
+			return err
+		}
+		cur = v
+	}
+	if cur != ifVersion {
+		return fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
+	}
+	return nil
 }
 
 // WriteKeepingBackup is Write that keeps the replaced file as

@@ -36,14 +36,18 @@ func (s *Store) appendEventLocked(deploymentID string, ev Event) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.storage.Read(EventsFile); errors.Is(err, ErrNotExist) {
-		head, err := eventsHeader(deploymentID, ev.Timestamp)
-		if err != nil {
-			return err
-		}
-		entry = append(head, entry...)
+	entry = indent(entry, "  ")
+	// Create the file with its header if it is not there (a stat, not a
+	// read: the log only grows); the write lock rules out a race.
+	head, err := eventsHeader(deploymentID, ev.Timestamp)
+	if err != nil {
+		return err
 	}
-	return s.storage.Append(EventsFile, indent(entry, "  "))
+	_, err = s.storage.Write(EventsFile, append(head, entry...), "")
+	if errors.Is(err, ErrVersionMismatch) {
+		return s.storage.Append(EventsFile, entry)
+	}
+	return err
 }
 
 func eventsHeader(id string, at time.Time) ([]byte, error) {
