@@ -104,3 +104,20 @@ func TestExecReportsTheKillingSignal(t *testing.T) {
 		t.Errorf("message = %q", msg)
 	}
 }
+
+// A second signal does not wait for the grace period: the group is killed
+// at once. (With a one-hour grace, only the second signal can end this.)
+func TestExecSecondSignalKillsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	sigs := make(chan os.Signal, 2)
+	go func() {
+		waitForFile(t, dir+"/ready")
+		sigs <- syscall.SIGINT
+		sigs <- syscall.SIGINT
+	}()
+	res := Exec(Proc{Argv: []string{"bash", "-c", "trap '' INT; touch ready; sleep 3600"}, Dir: dir,
+		Output: &bytes.Buffer{}}, sigs, time.Hour)
+	if res.Interrupted != syscall.SIGINT || res.Signaled != syscall.SIGKILL {
+		t.Fatalf("Interrupted = %v, Signaled = %v; want SIGINT then SIGKILL", res.Interrupted, res.Signaled)
+	}
+}

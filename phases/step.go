@@ -1,7 +1,10 @@
 package phases
 
 import (
+	"strings"
+
 	"fmt"
+	"github.com/hashicorp/hcl/v2"
 	"io"
 	"os"
 	"path/filepath"
@@ -41,6 +44,11 @@ func (r *Runner) resolve(step *Step) error {
 	if step.Phase.NeedsInfra {
 		if err := r.syncInfra(step); err != nil {
 			return err
+		}
+		// Preconditions that read infra.* could not be checked before the
+		// run; the outputs are known now.
+		if diags := r.plan.Scope.CheckConditions(step.Phase.Preconditions, false); diags.HasErrors() {
+			return fmt.Errorf("precondition failed: %s", conditionMessages(diags))
 		}
 	}
 	res, diags := r.plan.Scope.Resolve(step.Phase)
@@ -100,6 +108,16 @@ func (r *Runner) execute(step *Step) error {
 		return r.fail(step, &res, failureMessage(res, step.Resolved.Timeout), log)
 	}
 	return r.complete(step, res)
+}
+
+func conditionMessages(diags hcl.Diagnostics) string {
+	var msgs []string
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			msgs = append(msgs, d.Detail)
+		}
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // command is what the step runs in a run of this kind.
