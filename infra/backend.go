@@ -101,29 +101,25 @@ func identifier(typ string, cfg map[string]any) string {
 	case "gcs":
 		return fmt.Sprintf("gcs://%s/%s", str("bucket"), str("prefix"))
 	}
+	return typ + "://" + strings.Join(keyValues(cfg, "%s=%v"), ",")
+}
+
+// keyValues formats each setting with format (key, then value), by key.
+func keyValues(cfg map[string]any, format string) []string {
 	keys := make([]string, 0, len(cfg))
 	for k := range cfg {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([]string, len(keys))
+	out := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, cfg[k])
+		out[i] = fmt.Sprintf(format, k, cfg[k])
 	}
-	return typ + "://" + strings.Join(parts, ",")
+	return out
 }
 
 // InitArgs are the -backend-config flags that re-initialise the recorded
 // backend in a new shell (credentials come from the environment).
 func InitArgs(cfg map[string]any) []string {
-	keys := make([]string, 0, len(cfg))
-	for k := range cfg {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, fmt.Sprintf("-backend-config=%s=%v", k, cfg[k]))
-	}
-	return out
+	return keyValues(cfg, "-backend-config=%s=%v")
 }

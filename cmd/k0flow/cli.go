@@ -19,6 +19,9 @@ import (
 type cli struct {
 	stdout, stderr io.Writer
 	env            []string
+
+	ambient       *workflow.Workflow // see workflowIfAny
+	ambientLoaded bool
 }
 
 func (c *cli) getenv(name string) string {
@@ -170,10 +173,8 @@ func (c *cli) stateDir(flag string) string {
 	if env := c.getenv("K0FLOW_STATE_DIR"); env != "" {
 		return env
 	}
-	if _, err := os.Stat("deploy.hcl"); err == nil {
-		if wf, diags := workflow.NewLoader().Load("deploy.hcl"); wf != nil && !diags.HasErrors() {
-			return wf.StateDir
-		}
+	if wf := c.workflowIfAny(); wf != nil {
+		return wf.StateDir
 	}
 	return "state"
 }

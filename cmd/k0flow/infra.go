@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/k0flow/k0flow/infra"
@@ -182,10 +181,8 @@ func (c *cli) maxAge(a *infraArgs) (time.Duration, error) {
 		}
 		return d, nil
 	}
-	if _, err := os.Stat("deploy.hcl"); err == nil {
-		if wf, diags := workflow.NewLoader().Load("deploy.hcl"); wf != nil && !diags.HasErrors() && wf.Terraform != nil {
-			return wf.Terraform.MaxAge, nil
-		}
+	if wf := c.workflowIfAny(); wf != nil && wf.Terraform != nil {
+		return wf.Terraform.MaxAge, nil
 	}
 	return workflow.DefaultMaxAge, nil
 }

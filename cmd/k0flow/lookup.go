@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/k0flow/k0flow/infra"
@@ -54,15 +55,22 @@ func (c *cli) liveOutput(key string) (any, bool) {
 }
 
 // workflowIfAny loads $K0FLOW_WORKFLOW (set for phases) or ./deploy.hcl
-// when there is one; state commands work without a workflow.
+// when there is one, once per command: state commands work without a
+// workflow, and several of their defaults come from it.
 func (c *cli) workflowIfAny() *workflow.Workflow {
+	if c.ambientLoaded {
+		return c.ambient
+	}
+	c.ambientLoaded = true
 	file := c.getenv("K0FLOW_WORKFLOW")
 	if file == "" {
 		file = "deploy.hcl"
 	}
-	wf, diags := workflow.NewLoader().Load(file)
-	if diags.HasErrors() {
+	if _, err := os.Stat(file); err != nil {
 		return nil
 	}
-	return wf
+	if wf, diags := workflow.NewLoader().Load(file); !diags.HasErrors() {
+		c.ambient = wf
+	}
+	return c.ambient
 }

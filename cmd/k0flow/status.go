@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
 )
 
 func init() {
@@ -142,14 +142,9 @@ func flagLine(flags map[string]any) string {
 	if len(flags) == 0 {
 		return "none"
 	}
-	keys := make([]string, 0, len(flags))
-	for k := range flags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, flags[k])
+	var parts []string
+	for _, k := range workflow.Keys(flags) {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, flags[k]))
 	}
 	return strings.Join(parts, " ")
 }
