@@ -118,6 +118,12 @@ func (d *Dir) link(src, dst string) error {
 	if err := os.Link(d.file(src), tmp); err != nil {
 		return err
 	}
+	// The backup holds what the state held (WireGuard private keys): 0600
+	// whatever mode the old file had, such as a v1 file bash made 0644.
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
 	return os.Rename(tmp, d.file(dst))
 }
 

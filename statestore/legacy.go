@@ -41,6 +41,11 @@ var legacyAliases = map[string]string{
 	"aws_profile_name":           "aws.profile_name",
 	"artifacts":                  "artifacts",
 	"source_config_file":         "source_config_file",
+	// The deployment's phase and status as the scripts keep them
+	// (phase_mark_*, complete_deployment); without them both are derived
+	// from the runs.
+	"phase":  "phase",
+	"status": "status",
 }
 
 // infraKeys are v1 keys that were infrastructure facts: they move to the
@@ -96,7 +101,13 @@ func (s *State) LegacyValue(key string) (any, bool) {
 			return v, true
 		}
 	}
-	return lookupIn(s.Runtime, joinKey("legacy."+head, rest))
+	if v, ok := lookupIn(s.Runtime, joinKey("legacy."+head, rest)); ok {
+		return v, true
+	}
+	if key == "vm_states" {
+		return map[string]any{}, true // v1 started with none; scripts count them
+	}
+	return nil, false
 }
 
 func joinKey(a, b string) string {
@@ -132,24 +143,35 @@ func (s *State) configValue(key string) (any, bool) {
 // (reused is completed, running and interrupted are in_progress). A phase
 // never recorded is pending.
 func (s *State) PhaseStatus(name string) string {
+	rec := s.phaseRecord(name)
+	if rec == nil {
+		return StatusPending
+	}
+	switch rec.Status {
+	case StatusCompleted, StatusReused:
+		return StatusCompleted
+	case StatusRunning, StatusInterrupted:
+		return "in_progress"
+	}
+	return rec.Status
+}
+
+// phaseRecord is the newest record that says something about a phase: a
+// pending record of a run that never reached the phase says nothing, a
+// destroy undoes everything before it.
+func (s *State) phaseRecord(name string) *PhaseRecord {
 	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {
 		r := s.DeploymentRuns[i]
 		if r.Kind == KindDestroy {
-			return StatusPending
+			return nil
 		}
 		rec := r.Phases.Get(name)
 		if rec == nil || rec.Status == StatusPending && r.Kind != KindManual {
 			continue
 		}
-		switch rec.Status {
-		case StatusCompleted, StatusReused:
-			return StatusCompleted
-		case StatusRunning, StatusInterrupted:
-			return "in_progress"
-		}
-		return rec.Status
+		return rec
 	}
-	return StatusPending
+	return nil
 }
 
 func (s *State) phaseValue(key string) (any, bool) {
@@ -157,11 +179,20 @@ func (s *State) phaseValue(key string) (any, bool) {
 	if name == "" {
 		return nil, false
 	}
+	status := s.PhaseStatus(name)
 	switch field {
 	case "status":
-		return s.PhaseStatus(name), true
+		return status, true
+	case "skipped_reason":
+		if rec := s.phaseRecord(name); rec != nil && status == StatusSkipped {
+			return rec.Reason, true
+		}
 	case "":
-		return map[string]any{"status": s.PhaseStatus(name)}, true
+		m := map[string]any{"status": status}
+		if rec := s.phaseRecord(name); rec != nil && status == StatusSkipped {
+			m["skipped_reason"] = rec.Reason
+		}
+		return m, true
 	}
 	return nil, false
 }
@@ -184,6 +215,9 @@ func (s *State) runValue(key string) (any, bool) {
 		}
 		return nil, false
 	case "deployment_start_time":
+		if cur.Kind == KindMigrated {
+			return nil, false // the v1 value, if v1 had one
+		}
 		return cur.StartedAt.Format(time.RFC3339), true
 	}
 	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {

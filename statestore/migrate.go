@@ -99,8 +99,13 @@ func convertV1(data []byte, now time.Time) (*Migration, error) {
 // old_deployments/ named the bash project's way.
 func (s *Store) archive(id, reason string, names ...string) (string, error) {
 	dir := filepath.Join(s.ArchiveRoot(), fmt.Sprintf("%s_%s_%s", id, s.now().UTC().Format("2006-01-02_15-04-05"), reason))
+	return dir, s.copyOut(dir, names...)
+}
+
+// copyOut copies the named files, as they are, into dir (0700, files 0600).
+func (s *Store) copyOut(dir string, names ...string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return err
 	}
 	for _, name := range names {
 		data, _, err := s.storage.Read(name)
@@ -108,13 +113,13 @@ func (s *Store) archive(id, reason string, names ...string) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", err
+			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return "", err
+			return err
 		}
 	}
-	return dir, nil
+	return nil
 }
 
 // normalizeEvents makes a v1 events file safe to append to: its events

@@ -89,15 +89,16 @@ func migratedRun(v1 map[string]any, st *State, created time.Time) *Run {
 	for _, name := range v1PhaseOrder(phases) {
 		p, _ := asMap(phases[name])
 		status, _ := p["status"].(string)
-		if status == "skipped" {
-			reason, _ := p["skipped_reason"].(string)
-			if reason == "" {
-				reason = "skipped"
-			}
-			run.ConfigSnapshot.Applicable[name] = "skipped by the bash project: " + reason
+		// An optional phase the bash run never reached, whose component
+		// is off, is not part of this deployment: not pending work.
+		if flag := V1OptionalFlag[name]; flag != "" && v1Status(status) == StatusPending && st.DeploymentFlags[flag] != true {
+			run.ConfigSnapshot.Applicable[name] = "deployment_flags." + flag + " is false"
 			continue
 		}
 		rec := &PhaseRecord{Name: name, Status: v1Status(status), Reason: "migrated from the v1 state"}
+		if rec.Status == StatusSkipped {
+			rec.Reason, _ = p["skipped_reason"].(string) // get_state phases.X.skipped_reason answers it
+		}
 		if t, err := v1Time(p["updated_at"]); err == nil && rec.Status != StatusPending {
 			rec.EndedAt = &t
 		}
@@ -115,6 +116,8 @@ func v1Status(s string) string {
 		return StatusInterrupted
 	case "failed":
 		return StatusFailed
+	case "skipped":
+		return StatusSkipped
 	}
 	return StatusPending
 }

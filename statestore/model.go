@@ -20,6 +20,9 @@ const (
 	StatusReused      = "reused"
 	StatusFailed      = "failed"
 	StatusInterrupted = "interrupted"
+	// StatusSkipped is a phase a script marked skipped (phase_mark_skipped),
+	// or one the bash project had skipped before the migration.
+	StatusSkipped = "skipped"
 )
 
 // Run outcomes (a run also uses StatusRunning while it is under way).

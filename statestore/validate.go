@@ -3,7 +3,7 @@ package statestore
 import "fmt"
 
 var (
-	phaseStatuses = set(StatusPending, StatusRunning, StatusCompleted, StatusReused, StatusFailed, StatusInterrupted)
+	phaseStatuses = set(StatusPending, StatusRunning, StatusCompleted, StatusReused, StatusFailed, StatusInterrupted, StatusSkipped)
 	runOutcomes   = set(OutcomeRunning, OutcomeSuccess, OutcomeFailed, OutcomeInterrupted)
 	runKinds      = set(KindApply, KindDestroy, KindMigrated, KindManual)
 )
@@ -43,7 +43,7 @@ func (s *State) Validate() error {
 		}
 		for _, p := range r.Phases {
 			if !phaseStatuses[p.Status] {
-				return fmt.Errorf("%s.phases.%s.status: %q is not one of pending, running, completed, reused, failed, interrupted", at, p.Name, p.Status)
+				return fmt.Errorf("%s.phases.%s.status: %q is not one of pending, running, completed, reused, failed, interrupted, skipped", at, p.Name, p.Status)
 			}
 		}
 	}

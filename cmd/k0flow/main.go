@@ -56,6 +56,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "k0flow: unknown command %q%s\nRun 'k0flow --help' for the list of commands.\n", args[0], closest(args[0]))
 		return exitUsage
 	}
+	if cmd.name == "lib" {
+		return c.exit(cmd.run(c, args[1:])) // a script's values, never flags
+	}
 	return c.exit(cmd.run(c, normalizeArgs(args[1:])))
 }
 

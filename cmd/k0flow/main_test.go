@@ -62,6 +62,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"copytree":   cmdCopytree,
 			"killpid":    cmdKillpid,
 			"exits":      cmdExits,
+			"compat":     cmdCompat,
 		},
 	}
 }

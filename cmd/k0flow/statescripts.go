@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 	"gopkg.in/yaml.v3"
 )
@@ -82,24 +83,18 @@ func (c *cli) statePhase(store *statestore.Store, args []string, reason string, 
 	return usageErrorf("unknown state phase subcommand %q", args[0])
 }
 
-// phaseApplicable answers from the run in progress (or the last one): a
-// phase it left out does not apply.
+// phaseApplicable is phase_is_applicable: exit 0 when the phase applies.
 func (c *cli) phaseApplicable(store *statestore.Store, name string) error {
 	st, err := store.Load()
-	if statestore.IsNotExist(err) {
-		return nil
+	if err != nil && !statestore.IsNotExist(err) {
+		return err
 	}
+	ok, _, err := phases.IsApplicable(name, c.inRun(), c.workflowIfAny(), st, c.env)
 	if err != nil {
 		return err
 	}
-	run := st.Run(c.getenv("K0FLOW_RUN_ID"))
-	if run == nil {
-		run = st.CurrentRun()
-	}
-	if run != nil && run.ConfigSnapshot != nil {
-		if _, out := run.ConfigSnapshot.Applicable[name]; out {
-			return silent(exitFailure)
-		}
+	if !ok {
+		return silent(exitFailure)
 	}
 	return nil
 }
@@ -108,21 +103,16 @@ func (c *cli) markPhase(store *statestore.Store, name, status, reason string, ow
 	m := statestore.Mark{Phase: name, Status: status, Reason: reason, RunID: c.getenv("K0FLOW_RUN_ID"),
 		Self: c.getenv("K0FLOW_PHASE"), Owner: c.owner(ownerPID)}
 	var id string
-	err := update(store, func(st *statestore.State) error {
+	var ev *statestore.Event
+	err := update(store, func(st *statestore.State) (err error) {
 		id = st.DeploymentID
-		_, err := st.MarkPhase(m, statestore.Now())
+		ev, err = st.MarkPhase(m, statestore.Now())
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	action := map[string]string{"completed": "phase_completed", "in_progress": "phase_started",
-		"skipped": "phase_skipped", "pending": "phase_reset", "failed": "phase_failed"}[status]
-	msg := fmt.Sprintf("Phase %s: %s", status, name)
-	if reason != "" {
-		msg += " (" + reason + ")"
-	}
-	return store.AppendEvent(id, statestore.Event{Action: action, Phase: name, Message: msg, RunID: c.getenv("K0FLOW_RUN_ID")})
+	return c.event(store, id, ev)
 }
 
 func (c *cli) resetFrom(store *statestore.Store, name string, ownerPID int) error {
@@ -132,10 +122,17 @@ func (c *cli) resetFrom(store *statestore.Store, name string, ownerPID int) erro
 	}
 	for i, p := range order {
 		if p == name {
-			return update(store, func(st *statestore.State) error {
-				st.ResetFrom(order[i:], c.owner(ownerPID), statestore.Now())
-				return nil
+			var id string
+			var ev *statestore.Event
+			err := update(store, func(st *statestore.State) (err error) {
+				id = st.DeploymentID
+				ev, err = st.ResetFrom(order[i:], c.owner(ownerPID), c.inRun() != "", statestore.Now())
+				return err
 			})
+			if err != nil {
+				return err
+			}
+			return c.event(store, id, ev)
 		}
 	}
 	return usageErrorf("unknown phase %q (phases: %v)", name, order)

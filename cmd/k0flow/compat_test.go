@@ -1,0 +1,92 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// compat LIBRARY FIXTURE STEPS runs testdata/compat/run.sh on k0flow's
+// library and compares its transcript with the bash project's library's,
+// observed on the same fixture (testdata/compat/v1-FIXTURE.txt), where
+// testdata/compat/differences.txt replaces the steps k0flow answers
+// differently on purpose. Every step's output and exit code must match.
+func cmdCompat(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: compat LIBRARY FIXTURE STEPS")
+	}
+	dir := filepath.Join(ts.Getenv("TESTDATA"), "compat")
+	fixture := args[1]
+	if fixture != "none" {
+		fixture = filepath.Join(ts.Getenv("TESTDATA"), "legacy", fixture)
+	}
+	ts.Check(ts.Exec("bash", filepath.Join(dir, "run.sh"), ts.MkAbs(args[0]), fixture, filepath.Join(dir, args[2])))
+	got := parseTranscript(ts.ReadFile("stdout"))
+	name := strings.TrimSuffix(args[2], ".txt")
+	if name == "steps" {
+		name = args[1]
+	}
+	wantData, err := os.ReadFile(filepath.Join(dir, "v1-"+name+".txt"))
+	ts.Check(err)
+	diffData, err := os.ReadFile(filepath.Join(dir, "differences.txt"))
+	ts.Check(err)
+	want, intended := parseTranscript(string(wantData)), parseTranscript(string(diffData))
+	if len(got) != len(want) {
+		ts.Fatalf("%d steps ran, the v1 transcript has %d", len(got), len(want))
+	}
+	bad := 0
+	for i, w := range want {
+		if d, ok := intended.find(w.step); ok {
+			w.out = d.out
+		}
+		if got[i].step != w.step || got[i].out != w.out {
+			bad++
+			ts.Logf("step %d: %s\n  v1:     %q\n  k0flow: %q", i+1, w.step, w.out, got[i].out)
+		}
+	}
+	if bad > 0 {
+		ts.Fatalf("%d of %d steps differ from the v1 library", bad, len(want))
+	}
+}
+
+type step struct{ step, out string }
+
+type transcript []step
+
+// parseTranscript splits run.sh output into steps: a "### STEP" line, then
+// the exit code and output lines; "# " lines are comments.
+func parseTranscript(s string) transcript {
+	var out transcript
+	for _, line := range strings.Split(s, "\n") {
+		switch {
+		case strings.HasPrefix(line, "### "):
+			out = append(out, step{step: line[4:]})
+		case len(out) == 0 || strings.HasPrefix(line, "# "):
+		default:
+			out[len(out)-1].out += line + "\n"
+		}
+	}
+	for i := range out {
+		out[i].out = strings.TrimRight(out[i].out, "\n")
+	}
+	return out
+}
+
+func (t transcript) find(s string) (step, bool) {
+	for _, x := range t {
+		if x.step == s {
+			return x, true
+		}
+	}
+	return step{}, false
+}
+
+func TestParseTranscript(t *testing.T) {
+	got := parseTranscript("### a b\nrc=0\nx\n\n### c\n# why: because\nrc=1\n")
+	if len(got) != 2 || got[0].step != "a b" || got[0].out != "rc=0\nx" || got[1].out != "rc=1" {
+		t.Fatalf("parseTranscript: %#v", got)
+	}
+}
