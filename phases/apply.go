@@ -102,9 +102,17 @@ func (r *Runner) start(plan *Plan) error {
 	for _, s := range plan.Active() {
 		run.Phases = append(run.Phases, &statestore.PhaseRecord{Name: s.Phase.Name, Status: statestore.StatusPending})
 	}
-	var deploymentID string
+	var deploymentID, newID string
+	if exists, err := r.Store.Exists(); err == nil && !exists {
+		if newID, err = NewDeploymentID(plan.Workflow); err != nil {
+			return err
+		}
+	}
 	err := r.Store.UpdateOrInit(func() *statestore.State {
-		return statestore.NewState(statestore.NewDeploymentID(plan.Workflow.Name))
+		if newID == "" {
+			newID = statestore.NewDeploymentID(plan.Workflow.Name)
+		}
+		return statestore.NewState(newID)
 	}, func(st *statestore.State) error {
 		run.Terraform = snapshot(st.Terraform)
 		st.DeploymentRuns = append(st.DeploymentRuns, run)

@@ -49,8 +49,9 @@ type Decision struct {
 // Decide is the planner's rule for one applicable phase. checksum is the
 // phase's current definition ("" when it cannot be known yet); afterFrom
 // says the phase is at or after --from; history is the deployment's earlier
-// runs, oldest first.
-func Decide(name, checksum string, afterFrom bool, opts Options, history []*statestore.Run) Decision {
+// runs, oldest first; legacy is the same definition as an older k0flow
+// summed it (Resolved.LegacyChecksum), also accepted as unchanged.
+func Decide(name, checksum string, afterFrom bool, opts Options, history []*statestore.Run, legacy ...string) Decision {
 	if opts.Only != "" {
 		if name != opts.Only {
 			return Decision{Action: ActionNotSelected, Reason: "--only " + opts.Only}
@@ -78,7 +79,7 @@ func Decide(name, checksum string, afterFrom bool, opts Options, history []*stat
 		}
 		// A completion without a checksum was migrated from the bash
 		// project: the bash orchestrator trusted it, and so do we.
-		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum {
+		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum || contains(legacy, rec.DefinitionChecksum) {
 			return Decision{Action: ActionReuse, Reason: "completed in run " + origin, ReusedFrom: origin}
 		}
 		return Decision{Action: ActionRerun, Reason: "definition (command, env or dir) changed since run " + origin}
@@ -112,4 +113,13 @@ func lastRecord(name string, history []*statestore.Run) (*statestore.Run, *state
 		}
 	}
 	return nil, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

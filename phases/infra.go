@@ -32,7 +32,11 @@ func NewInfra(w *workflow.Workflow, store *statestore.Store) (*Infra, error) {
 		return nil, err
 	}
 	return &Infra{Store: store, TF: tf, MaxAge: w.Terraform.MaxAge, NewState: func() *statestore.State {
-		return statestore.NewState(statestore.NewDeploymentID(w.Name))
+		id, err := NewDeploymentID(w)
+		if err != nil || id == "" {
+			id = statestore.NewDeploymentID(w.Name)
+		}
+		return statestore.NewState(id)
 	}}, nil
 }
 

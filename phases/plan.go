@@ -142,7 +142,7 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 		p.NotApplicable[ph.Name] = app.Reason
 		return step, nil
 	}
-	checksum := ""
+	checksum, legacy := "", ""
 	switch {
 	case !ph.NeedsInfra:
 		res, d := p.Scope.Resolve(ph)
@@ -150,16 +150,16 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 		if d.HasErrors() {
 			return step, diags
 		}
-		step.Resolved, checksum = res, res.Checksum()
+		step.Resolved, checksum, legacy = res, res.Checksum(), res.LegacyChecksum()
 	case p.Scope.InfraKnown():
 		// A prediction from the cache as it is: apply syncs and evaluates
 		// again at the phase's turn, and a terraform phase before it may
 		// still add the outputs it reads, so errors here are not final.
 		if res, d := p.Scope.Resolve(ph); !d.HasErrors() {
-			step.Resolved, checksum = res, res.Checksum()
+			step.Resolved, checksum, legacy = res, res.Checksum(), res.LegacyChecksum()
 		}
 	}
-	step.Decision = Decide(ph.Name, checksum, afterFrom, p.Options, history)
+	step.Decision = Decide(ph.Name, checksum, afterFrom, p.Options, history, legacy)
 	return step, diags
 }
 

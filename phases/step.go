@@ -65,7 +65,7 @@ func (r *Runner) resolve(step *Step) error {
 	}
 	from := r.plan.Options.From
 	afterFrom := from != "" && r.plan.Workflow.Phase(from).Index <= step.Phase.Index
-	step.Decision = Decide(step.Phase.Name, res.Checksum(), afterFrom, r.plan.Options, history)
+	step.Decision = Decide(step.Phase.Name, res.Checksum(), afterFrom, r.plan.Options, history, res.LegacyChecksum())
 	return nil
 }
 

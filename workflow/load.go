@@ -89,6 +89,9 @@ func (w *Workflow) decodeWorkflow(blocks []*workflowSchema, body hcl.Body) hcl.D
 	stateDir, d := staticString(b.StateDir, "state")
 	diags = append(diags, d...)
 	w.StateDir = w.path(stateDir)
+	idFile, d := staticString(b.IDFile, ".clusterid")
+	diags = append(diags, d...)
+	w.IDFile, w.IDFileSet = w.path(idFile), !isNull(b.IDFile)
 	for _, c := range b.Preconditions {
 		w.Preconditions = append(w.Preconditions, &Condition{c.Condition, c.ErrorMessage, c.DeclRange})
 	}
@@ -196,7 +199,10 @@ func (w *Workflow) decodeTerraform(blocks []*terraformSchema) hcl.Diagnostics {
 	diags = append(diags, d...)
 	vmOutput, d := staticString(b.VMOutput, "vm_details")
 	diags = append(diags, d...)
-	tf := &Terraform{Dir: w.path(dir), MaxAge: DefaultMaxAge, Binary: binary, VMOutput: vmOutput, DeclRange: b.DeclRange}
+	tf := &Terraform{Dir: w.path(dir), MaxAge: DefaultMaxAge, Binary: binary, VMOutput: vmOutput, DeclRange: b.DeclRange, DirRange: b.DeclRange}
+	if !isNull(b.Dir) {
+		tf.DirRange = b.Dir.Range()
+	}
 	if maxAge != "" {
 		age, err := ParseDuration(maxAge)
 		if err != nil {

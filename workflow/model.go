@@ -1,6 +1,9 @@
 package workflow
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -11,10 +14,15 @@ import (
 // Workflow is a decoded deploy.hcl: structure is checked, expressions that
 // depend on variables are kept for a Scope to evaluate.
 type Workflow struct {
-	Name          string
-	Filename      string // as given on the command line
-	Dir           string // absolute directory of the file; relative paths start here
-	StateDir      string // absolute
+	Name     string
+	Filename string // as given on the command line
+	Dir      string // absolute directory of the file; relative paths start here
+	StateDir string // absolute
+	// IDFile holds a new deployment's id (absolute; default .clusterid
+	// beside the file, the bash project's). IDFileSet says the workflow
+	// named it, so k0flow writes a new id there for the scripts to read.
+	IDFile        string
+	IDFileSet     bool
 	Checksum      string // sha256 of the file's bytes
 	Flags         hcl.Expression
 	FlagsRange    hcl.Range
@@ -55,6 +63,7 @@ type Terraform struct {
 	Binary    string
 	VMOutput  string
 	DeclRange hcl.Range
+	DirRange  hcl.Range // where dir is set, or the block
 }
 
 // DefaultMaxAge is how old the infrastructure cache may be before a phase
@@ -123,4 +132,25 @@ func (p *Phase) expressions() []hcl.Expression {
 		}
 	}
 	return out
+}
+
+// CheckPaths reports what the file names that is not there: the terraform
+// block's directory. Load leaves the filesystem alone; validate, plan and
+// apply call this.
+func (w *Workflow) CheckPaths() hcl.Diagnostics {
+	tf := w.Terraform
+	if tf == nil {
+		return nil
+	}
+	if fi, err := os.Stat(tf.Dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	subject := tf.DirRange
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Terraform directory not found",
+		Detail: fmt.Sprintf("The terraform block's dir is %s, which is not a directory. Put the Terraform configuration there, or set dir to where it is (relative to %s).",
+			tf.Dir, filepath.Base(w.Filename)),
+		Subject: &subject,
+	}}
 }

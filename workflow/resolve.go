@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -63,21 +64,37 @@ type Resolved struct {
 	SecretEnv     map[string]bool
 	Dir           string
 	Timeout       time.Duration
+	base          string // the workflow's directory, which Checksum leaves out
 	// Partial is set when some value is not known yet (validate without
 	// values for required variables): the rest was still checked.
 	Partial bool
 }
 
 // Checksum identifies the phase's definition: what runs, with which
-// environment and where. A change makes an earlier completion stale.
+// environment and where. A change makes an earlier completion stale. The
+// directory counts relative to the workflow's, so a checkout that is
+// moved or copied keeps its phases' checksums.
 func (r *Resolved) Checksum() string {
+	dir := r.Dir
+	if rel, err := filepath.Rel(r.base, r.Dir); err == nil && r.base != "" && rel != ".." && !strings.HasPrefix(rel, "../") {
+		dir = rel
+	}
+	return r.checksum(dir)
+}
+
+// LegacyChecksum is Checksum as k0flow computed it before it left the
+// workflow's directory out (with the absolute directory), so phases
+// recorded then are still recognised where the checkout has not moved.
+func (r *Resolved) LegacyChecksum() string { return r.checksum(r.Dir) }
+
+func (r *Resolved) checksum(dir string) string {
 	def := struct {
 		Run       []string          `json:"run,omitempty"`
 		Terraform string            `json:"terraform,omitempty"`
 		Vars      map[string]any    `json:"vars,omitempty"`
 		Env       map[string]string `json:"env,omitempty"`
 		Dir       string            `json:"dir"`
-	}{Terraform: r.Terraform, Vars: r.TerraformVars, Env: r.Env, Dir: r.Dir}
+	}{Terraform: r.Terraform, Vars: r.TerraformVars, Env: r.Env, Dir: dir}
 	if r.Run != nil {
 		def.Run = r.Run.Args()
 	}
@@ -88,7 +105,7 @@ func (r *Resolved) Checksum() string {
 
 // Resolve evaluates everything a phase needs to run.
 func (s *Scope) Resolve(p *Phase) (*Resolved, hcl.Diagnostics) {
-	r := &Resolved{Name: p.Name, Terraform: p.Terraform, Dir: s.w.Dir}
+	r := &Resolved{Name: p.Name, Terraform: p.Terraform, Dir: s.w.Dir, base: s.w.Dir}
 	var diags hcl.Diagnostics
 	var d hcl.Diagnostics
 	r.Description, d = s.optString(r, p.Description, "description")

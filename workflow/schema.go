@@ -16,6 +16,7 @@ type fileSchema struct {
 type workflowSchema struct {
 	Name          string             `hcl:"name,label"`
 	StateDir      hcl.Expression     `hcl:"state_dir,optional"`
+	IDFile        hcl.Expression     `hcl:"id_file,optional"`
 	Flags         hcl.Expression     `hcl:"flags,optional"`
 	Preconditions []*conditionSchema `hcl:"precondition,block"`
 	DeclRange     hcl.Range          `hcl:",def_range"`

@@ -120,6 +120,9 @@ func (c *cli) loadWorkflow(fs *pflag.FlagSet, a *workflowArgs, requireAll bool) 
 	}
 	l := &loaded{loader: workflow.NewLoader()}
 	wf, diags := l.loader.Load(file)
+	if wf != nil && !diags.HasErrors() {
+		diags = append(diags, wf.CheckPaths()...)
+	}
 	if err := c.diagnostics(l.loader, diags); err != nil || wf == nil {
 		return nil, orExit(err, exitUsage)
 	}

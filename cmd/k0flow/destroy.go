@@ -83,6 +83,9 @@ func cmdDestroy(c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the deployment is destroyed, but archiving its state failed: %w", err)
 	}
+	if err := phases.ForgetDeploymentID(l.wf, st.DeploymentID); err != nil {
+		return fmt.Errorf("the deployment is destroyed and archived in %s, but removing its id file failed: %w", displayPath(dir), err)
+	}
 	fmt.Fprintf(c.stdout, "Deployment %s destroyed; its state, events and logs are in %s. The next apply starts a new deployment.\n",
 		st.DeploymentID, displayPath(dir))
 	return nil

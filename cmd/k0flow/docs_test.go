@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -92,4 +95,47 @@ func docLine(text string) string {
 		return fmt.Sprintf("env %s=%s\nexits %s %s\nenv %s=\n", m[1], m[2], code, m[3], m[1])
 	}
 	return fmt.Sprintf("exits %s %s\n", code, text)
+}
+
+// TestK0rdentTerraformContract: the offline stand-in module the tests apply
+// declares the same outputs and variables as the azurerm module that
+// examples/k0rdent-azure/deploy-terraform.hcl ships.
+func TestK0rdentTerraformContract(t *testing.T) {
+	real := moduleBlocks(t, "../../examples/k0rdent-azure/terraform")
+	standin := moduleBlocks(t, "../../testdata/k0rdent-terraform-standin")
+	if got, want := standin["output"], real["output"]; got != want {
+		t.Errorf("outputs: stand-in %s, real module %s", got, want)
+	}
+	for _, v := range strings.Fields(standin["variable"]) {
+		if !strings.Contains(" "+real["variable"]+" ", " "+v+" ") {
+			t.Errorf("the stand-in's variable %s is not a variable of the real module (%s)", v, real["variable"])
+		}
+	}
+}
+
+// moduleBlocks lists a module's block labels by block type, sorted.
+func moduleBlocks(t *testing.T, dir string) map[string]string {
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no .tf files in %s", dir)
+	}
+	labels := map[string][]string{}
+	p := hclparse.NewParser()
+	for _, f := range files {
+		file, diags := p.ParseHCLFile(f)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+			if len(b.Labels) > 0 {
+				labels[b.Type] = append(labels[b.Type], b.Labels[0])
+			}
+		}
+	}
+	out := map[string]string{}
+	for k, v := range labels {
+		sort.Strings(v)
+		out[k] = strings.Join(v, " ")
+	}
+	return out
 }

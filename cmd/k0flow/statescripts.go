@@ -196,25 +196,18 @@ func (c *cli) stateRun(store *statestore.Store, args []string, ownerPID int, out
 	return usageErrorf("unknown state run subcommand %q", args[0])
 }
 
-// deploymentID names a deployment a bash driver starts: the bash project's
-// ./.clusterid when there is one.
+// deploymentID names a deployment a bash driver starts: the bash
+// project's ./.clusterid (or the workflow's id_file) when there is one.
 func (c *cli) deploymentID() string {
-	if data, err := os.ReadFile(".clusterid"); err == nil {
-		if id := string(trimSpace(data)); id != "" {
+	if wf := c.workflowIfAny(); wf != nil {
+		if id, err := phases.NewDeploymentID(wf); err == nil {
 			return id
 		}
 	}
-	if wf := c.workflowIfAny(); wf != nil {
-		return statestore.NewDeploymentID(wf.Name)
+	if id, err := phases.ReadIDFile(".clusterid"); err == nil && id != "" {
+		return id
 	}
 	return statestore.NewDeploymentID("k0rdent")
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // runInfo prints a dotted key of a run's record: outcome,

@@ -12,6 +12,9 @@
 
 workflow "k0rdent" {
   state_dir = "state"
+  # The scripts name resources by ./.clusterid: the deployment's id is
+  # that file's, and k0flow writes a new one there for a new deployment.
+  id_file = ".clusterid"
   flags = {
     kof            = var.kof_enabled
     azure_children = var.azure_children_enabled
