@@ -46,12 +46,21 @@ type Decision struct {
 	ReusedFrom string // for reuse: the run that completed the phase
 }
 
-// Decide is the planner's rule for one applicable phase. checksum is the
-// phase's current definition ("" when it cannot be known yet); afterFrom
-// says the phase is at or after --from; history is the deployment's earlier
-// runs, oldest first; legacy is the same definition as an older k0flow
-// summed it (Resolved.LegacyChecksum), also accepted as unchanged.
-func Decide(name, checksum string, afterFrom bool, opts Options, history []*statestore.Run, legacy ...string) Decision {
+// PhaseFacts is what the planner's rule needs to know of one applicable phase.
+type PhaseFacts struct {
+	Name string
+	// Checksum is the phase's current definition ("" when it cannot be
+	// known yet); Legacy the same definition as an older k0flow summed it
+	// (Resolved.LegacyChecksum), also accepted as unchanged.
+	Checksum, Legacy string
+	AfterFrom        bool // at or after --from
+	AlwaysRun        bool // reuse = false
+}
+
+// Decide is the planner's rule for one applicable phase; history is the
+// deployment's earlier runs, oldest first.
+func Decide(p PhaseFacts, opts Options, history []*statestore.Run) Decision {
+	name, checksum, afterFrom := p.Name, p.Checksum, p.AfterFrom
 	if opts.Only != "" {
 		if name != opts.Only {
 			return Decision{Action: ActionNotSelected, Reason: "--only " + opts.Only}
@@ -62,6 +71,12 @@ func Decide(name, checksum string, afterFrom bool, opts Options, history []*stat
 		return Decision{Action: ActionRun, Reason: "--fresh ignores earlier runs"}
 	}
 	run, rec := lastRecord(name, history)
+	if p.AlwaysRun {
+		if rec == nil {
+			return Decision{Action: ActionRun, Reason: "reuse = false: runs on every apply"}
+		}
+		return Decision{Action: ActionRerun, Reason: "reuse = false: runs on every apply"}
+	}
 	if afterFrom {
 		if rec == nil {
 			return Decision{Action: ActionRun, Reason: "--from " + opts.From + "; never run before"}
@@ -79,7 +94,7 @@ func Decide(name, checksum string, afterFrom bool, opts Options, history []*stat
 		}
 		// A completion without a checksum was migrated from the bash
 		// project: the bash orchestrator trusted it, and so do we.
-		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum || contains(legacy, rec.DefinitionChecksum) {
+		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum || p.Legacy != "" && rec.DefinitionChecksum == p.Legacy {
 			return Decision{Action: ActionReuse, Reason: "completed in run " + origin, ReusedFrom: origin}
 		}
 		return Decision{Action: ActionRerun, Reason: "definition (command, env or dir) changed since run " + origin}
@@ -113,13 +128,4 @@ func lastRecord(name string, history []*statestore.Run) (*statestore.Run, *state
 		}
 	}
 	return nil, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

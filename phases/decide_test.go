@@ -21,7 +21,9 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		name       string
 		phase, sum string
+		legacy     string
 		afterFrom  bool
+		always     bool
 		opts       Options
 		history    []*statestore.Run
 		want       Action
@@ -61,13 +63,19 @@ func TestDecide(t *testing.T) {
 		{name: "--from at or after", phase: "a", sum: "c1", history: completed, afterFrom: true,
 			opts: Options{From: "a"}, want: ActionRerun, reason: "--from a"},
 		{name: "--from, never run", phase: "a", afterFrom: true, opts: Options{From: "a"}, want: ActionRun},
+		{name: "completed with the checksum an older k0flow summed", phase: "a", sum: "c2", legacy: "c1", history: completed,
+			want: ActionReuse, reusedFrom: "r1"},
+		{name: "reuse = false, never run", phase: "a", sum: "c1", always: true, want: ActionRun, reason: "reuse = false"},
+		{name: "reuse = false runs again", phase: "a", sum: "c1", always: true, history: completed,
+			want: ActionRerun, reason: "reuse = false: runs on every apply"},
+		{name: "reuse = false, --only other phase", phase: "a", always: true, opts: Options{Only: "b"}, want: ActionNotSelected},
 		{name: "--only other phase", phase: "b", opts: Options{Only: "a"}, want: ActionNotSelected},
 		{name: "--only this phase runs even if completed", phase: "a", sum: "c1", history: completed,
 			opts: Options{Only: "a"}, want: ActionRun},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Decide(tt.phase, tt.sum, tt.afterFrom, tt.opts, tt.history)
+			got := Decide(PhaseFacts{Name: tt.phase, Checksum: tt.sum, Legacy: tt.legacy, AfterFrom: tt.afterFrom, AlwaysRun: tt.always}, tt.opts, tt.history)
 			if got.Action != tt.want {
 				t.Fatalf("action = %q (%s), want %q", got.Action, got.Reason, tt.want)
 			}

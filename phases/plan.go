@@ -159,7 +159,8 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 			step.Resolved, checksum, legacy = res, res.Checksum(), res.LegacyChecksum()
 		}
 	}
-	step.Decision = Decide(ph.Name, checksum, afterFrom, p.Options, history, legacy)
+	step.Decision = Decide(PhaseFacts{Name: ph.Name, Checksum: checksum, Legacy: legacy, AfterFrom: afterFrom, AlwaysRun: ph.AlwaysRun},
+		p.Options, history)
 	return step, diags
 }
 

@@ -65,7 +65,8 @@ func (r *Runner) resolve(step *Step) error {
 	}
 	from := r.plan.Options.From
 	afterFrom := from != "" && r.plan.Workflow.Phase(from).Index <= step.Phase.Index
-	step.Decision = Decide(step.Phase.Name, res.Checksum(), afterFrom, r.plan.Options, history, res.LegacyChecksum())
+	step.Decision = Decide(PhaseFacts{Name: step.Phase.Name, Checksum: res.Checksum(), Legacy: res.LegacyChecksum(),
+		AfterFrom: afterFrom, AlwaysRun: step.Phase.AlwaysRun}, r.plan.Options, history)
 	return nil
 }
 
@@ -143,9 +144,10 @@ func failureMessage(res Result, timeout time.Duration) string {
 
 func (r *Runner) complete(step *Step, res Result) error {
 	var rec *statestore.PhaseRecord
-	err := r.update(func(run *statestore.Run) {
+	err := r.updateState(func(st *statestore.State, run *statestore.Run) {
 		rec = run.Phases.Get(step.Phase.Name)
 		ended(rec, statestore.StatusCompleted, res)
+		st.PhaseCompleted(step.Phase.Name, statestore.Now())
 	})
 	r.event("", statestore.Event{Action: "phase_completed", Phase: step.Phase.Name, Message: "Phase completed: " + step.Phase.Name})
 	if err != nil {

@@ -215,6 +215,25 @@ func (s *State) RecordVMFacts(vm, publicIP, privateIP, state string, now time.Ti
 	return nil
 }
 
+// SetVMFacts is update_state vm_states VALUE where the scripts make the
+// VMs (no terraform block): the VM facts update_vm_state recorded are
+// replaced (setup-azure-network.sh reset empties them with "{}").
+func (s *State) SetVMFacts(v any, now time.Time) error {
+	m, ok := asMap(v)
+	if !ok {
+		return fmt.Errorf("vm_states must be a map of VM name to facts, not %q", fmt.Sprint(v))
+	}
+	if s.InfrastructureFacts == nil {
+		s.InfrastructureFacts = &InfraFacts{Source: "scripts", Outputs: map[string]any{}}
+	}
+	if s.InfrastructureFacts.Outputs == nil {
+		s.InfrastructureFacts.Outputs = map[string]any{}
+	}
+	s.InfrastructureFacts.Outputs["vm_details"] = m
+	s.InfrastructureFacts.CacheTimestamp = &now
+	return nil
+}
+
 // CompleteDeployment is v1's complete_deployment: the deployment's status
 // is completed and its phase the final one.
 func (s *State) CompleteDeployment(finalPhase string, now time.Time) error {
@@ -222,4 +241,16 @@ func (s *State) CompleteDeployment(finalPhase string, now time.Time) error {
 		return err
 	}
 	return s.SetV1("phase", finalPhase, now)
+}
+
+// PhaseCompleted does for the deployment's `phase` what the bash
+// orchestrator's phase_mark_completed did after each phase script: a
+// deployment whose scripts keep `phase` (they set it with
+// phase_mark_in_progress) names the phase that completed last, whatever
+// sub-step its script wrote, so `deploy-k0rdent.sh status` reads it as
+// the original did. A deployment whose scripts never set it is left alone.
+func (s *State) PhaseCompleted(name string, now time.Time) {
+	if _, ok := GetPath(s.Runtime, "phase"); ok {
+		_ = s.SetV1("phase", name, now)
+	}
 }

@@ -248,6 +248,7 @@ func (w *Workflow) decodePhase(i int, b *phaseSchema) (*Phase, hcl.Diagnostics) 
 	for _, c := range b.Preconditions {
 		p.Preconditions = append(p.Preconditions, &Condition{c.Condition, c.ErrorMessage, c.DeclRange})
 	}
+	p.AlwaysRun = b.Reuse != nil && !*b.Reuse
 	var diags hcl.Diagnostics
 	switch {
 	case b.Run != nil && b.Terraform != nil:

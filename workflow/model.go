@@ -85,6 +85,9 @@ type Phase struct {
 	Terraform     string // "apply", "refresh" or "" for a command phase
 	Vars          hcl.Expression
 	Preconditions []*Condition
+	// AlwaysRun (reuse = false) makes the phase run on every apply, never
+	// reused: preflight checks and per-run bookkeeping.
+	AlwaysRun bool
 	// NeedsInfra is true when any of the phase's expressions reads infra.*:
 	// the runner syncs the cache before evaluating them.
 	NeedsInfra bool

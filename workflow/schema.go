@@ -60,6 +60,7 @@ type phaseSchema struct {
 	Env           hcl.Expression     `hcl:"env,optional"`
 	Dir           hcl.Expression     `hcl:"dir,optional"`
 	Timeout       hcl.Expression     `hcl:"timeout,optional"`
+	Reuse         *bool              `hcl:"reuse,optional"`
 	Terraform     *hcl.Attribute     `hcl:"terraform,optional"`
 	Vars          hcl.Expression     `hcl:"vars,optional"`
 	Preconditions []*conditionSchema `hcl:"precondition,block"`

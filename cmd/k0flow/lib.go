@@ -139,7 +139,11 @@ func libGetState(c *cli, store *statestore.Store, a []string) error {
 
 func libUpdateState(c *cli, store *statestore.Store, a []string) error {
 	return libUpdate(store, func(st *statestore.State) error {
-		return st.SetV1(a[0], statestore.V1Value(a[1]), statestore.Now())
+		v := statestore.V1Value(a[1])
+		if a[0] == "vm_states" && !c.usesTerraform(st) {
+			return st.SetVMFacts(v, statestore.Now()) // where update_vm_state records them
+		}
+		return st.SetV1(a[0], v, statestore.Now())
 	})
 }
 

@@ -1,14 +1,24 @@
-# deploy-terraform.hcl: deploy.hcl with Terraform owning the infrastructure.
-# setup_network and create_vms become one terraform phase over terraform/
-# (outputs controller_ips, worker_ips and vm_details); the phases after it
-# read those outputs through infra.*, and get_vm_info in the scripts reads
-# the same cache. Run it with `k0flow apply deploy-terraform.hcl`.
-# Otherwise as deploy.hcl: The eleven phases of deploy-k0rdent.sh run
-# the same bin/*.sh scripts in the same order; the validators of
-# deploy-k0rdent.sh are the checks that let a completed phase be reused;
-# the reset and uninstall commands are what `k0flow destroy` runs, in
-# reverse order. The scripts keep calling get_state, update_state and
-# phase_mark_completed: write `k0flow shell-lib > etc/state-management.sh`.
+# deploy-terraform.hcl: deploy.hcl with Terraform owning the
+# infrastructure. setup_network and create_vms become one terraform phase
+# over terraform/ (an azurerm module: resource group, network, security
+# group, SSH key and VMs named as the scripts name them); the phases after
+# it read its outputs through infra.*, and get_vm_info and
+# `get_state vm_states` in the scripts read the same cache. Run it with
+# `k0flow apply deploy-terraform.hcl`; `k0flow destroy` runs the reset's
+# other steps and leaves the infrastructure to `terraform destroy` in
+# terraform/ (k0flow does not destroy Terraform resources itself).
+# Otherwise as deploy.hcl:
+# - The same bin/*.sh scripts run in the same order, unchanged; the
+#   prerequisites check runs first, on every apply.
+# - The validators of deploy-k0rdent.sh are the checks that let a completed
+#   phase be reused (k0flow-phases.sh check-*).
+# - `k0flow destroy` is the full reset: its steps in its order, with its
+#   conditions (VPN-dependent steps are skipped when the VPN is down, the
+#   steps it ran with `|| true` do not stop the teardown); then k0flow
+#   archives the state and removes .clusterid, as reset did.
+# - --with-kof is -var kof_enabled=true (the configuration must also set
+#   kof.enabled: true, which the preflight checks), --with-azure-children is
+#   -var azure_children_enabled=true, --config FILE is -var config_file=FILE.
 
 workflow "k0rdent" {
   state_dir = "state"
@@ -24,13 +34,25 @@ workflow "k0rdent" {
 variable "kof_enabled" {
   type        = bool
   default     = false
-  description = "Install KOF (was --with-kof): the Azure CSI driver, the mothership and a regional cluster."
+  description = "Install KOF (was --with-kof): the Azure CSI driver, the mothership and a regional cluster. The configuration must set kof.enabled: true too."
 }
 
 variable "azure_children_enabled" {
   type        = bool
   default     = false
   description = "Set up Azure child cluster deployment (was --with-azure-children)."
+}
+
+variable "azure_credentials_ready" {
+  type        = bool
+  default     = false
+  description = "config/azure-credentials.yaml exists already (made by hand with bin/setup-azure-cluster-deployment.sh setup)."
+}
+
+variable "config_file" {
+  type        = string
+  default     = ""
+  description = "The configuration YAML (was --config FILE, K0RDENT_CONFIG_FILE); empty: config/k0rdent.yaml, else config/k0rdent-default.yaml."
 }
 
 variable "controller_count" {
@@ -43,12 +65,6 @@ variable "worker_count" {
   default = 2
 }
 
-variable "azure_credentials_ready" {
-  type        = bool
-  default     = false
-  description = "config/azure-credentials.yaml exists already (made by hand with bin/setup-azure-cluster-deployment.sh setup)."
-}
-
 terraform {
   dir     = "terraform"
   max_age = "1h"
@@ -57,16 +73,24 @@ terraform {
 locals {
   # The scripts run unattended: k0flow gives them no terminal.
   yes = "-y"
+  # Every script loads the configuration, so every phase gets the file and
+  # is re-run when it changes.
+  env = var.config_file == "" ? {} : { K0RDENT_CONFIG_FILE = var.config_file }
 }
 
-# The checks are deploy-k0rdent.sh's validators, written with the shell
-# library the scripts already use.
+phase "preflight" {
+  description = "Check the prerequisites and record the deploy in old_deployments/"
+  reuse       = false
+  run         = ["bash", "k0flow-phases.sh", "preflight"]
+  env         = merge(local.env, { KOF_ENABLED = var.kof_enabled })
+}
 
 phase "prepare_deployment" {
   description = "Generate WireGuard keys and cloud-init files"
   run         = ["bash", "bin/prepare-deployment.sh", "deploy", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state wg_keys_generated) == true ]] && compgen -G 'cloud-init-yaml/*-cloud-init.yaml' >/dev/null"
-  destroy     = ["bash", "bin/prepare-deployment.sh", "reset", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-prepare"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-prepare"]
   timeout     = "15m"
 }
 
@@ -83,31 +107,34 @@ phase "infrastructure" {
 phase "setup_vpn" {
   description = "Write the laptop's WireGuard configuration"
   run         = ["bash", "bin/manage-vpn.sh", "setup", local.yes]
-  env         = { CONTROLLER_IPS = join(" ", infra.controller_ips), WORKER_IPS = join(" ", infra.worker_ips) }
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state wg_laptop_config_created) == true ]] && compgen -G 'wireguard/wgk0*.conf' >/dev/null"
-  destroy     = ["bash", "bin/manage-vpn.sh", "reset", local.yes]
+  env         = merge(local.env, { CONTROLLER_IPS = join(" ", infra.controller_ips), WORKER_IPS = join(" ", infra.worker_ips) })
+  check       = ["bash", "k0flow-phases.sh", "check-vpn-setup"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-vpn"]
 }
 
 phase "connect_vpn" {
   description = "Bring the WireGuard tunnel up"
   run         = ["bash", "bin/manage-vpn.sh", "connect", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state wg_vpn_connected) == true ]] && { ! command -v wg >/dev/null || wg show >/dev/null; }"
-  destroy     = ["bash", "bin/manage-vpn.sh", "disconnect", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-vpn-connected"]
+  # No destroy: the VPN reset (setup_vpn) disconnects, as reset did.
 }
 
 phase "install_k0s" {
   description = "Install k0s with k0sctl"
   run         = ["bash", "bin/install-k0s.sh", "deploy", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state k0s_cluster_deployed) == true ]] && compgen -G 'k0sctl-config/*-kubeconfig' >/dev/null"
-  destroy     = "bash bin/install-k0s.sh uninstall -y && bash bin/install-k0s.sh reset -y"
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-k0s"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-k0s"]
   timeout     = "45m"
 }
 
 phase "install_k0rdent" {
   description = "Install k0rdent with Helm"
   run         = ["bash", "bin/install-k0rdent.sh", "deploy", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state k0rdent_installed) == true ]]"
-  destroy     = ["bash", "bin/install-k0rdent.sh", "uninstall", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-k0rdent"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-k0rdent"]
   timeout     = "30m"
 }
 
@@ -115,14 +142,16 @@ phase "setup_azure_children" {
   description = "Configure Azure credentials for child clusters"
   when        = var.azure_children_enabled
   run         = ["bash", "bin/setup-azure-cluster-deployment.sh", "setup", local.yes]
-  destroy     = ["bash", "bin/setup-azure-cluster-deployment.sh", "cleanup", local.yes]
+  env         = local.env
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-azure-children"]
 }
 
 phase "install_azure_csi" {
   description = "Install the Azure Disk CSI driver"
   when        = var.kof_enabled
   run         = ["bash", "bin/install-k0s-azure-csi.sh", "deploy", local.yes]
-  destroy     = ["bash", "bin/install-k0s-azure-csi.sh", "uninstall", local.yes]
+  env         = local.env
+  # No destroy: reset never uninstalled it; it goes with the cluster.
 
   # The CSI driver reads config/azure-credentials.yaml, which only the
   # azure-children phase writes: the bash project failed here 30 minutes in.
@@ -136,14 +165,16 @@ phase "install_kof_mothership" {
   description = "Install the KOF mothership"
   when        = var.kof_enabled
   run         = ["bash", "bin/install-kof-mothership.sh", "deploy", local.yes]
-  destroy     = ["bash", "bin/install-kof-mothership.sh", "uninstall", local.yes]
-  timeout     = "30m"
+  env         = local.env
+  # No destroy: reset never uninstalled it; it goes with the cluster.
+  timeout = "30m"
 }
 
 phase "install_kof_regional" {
   description = "Create the KOF regional cluster"
   when        = var.kof_enabled
   run         = ["bash", "bin/install-kof-regional.sh", "deploy", local.yes]
-  destroy     = ["bash", "bin/install-kof-regional.sh", "uninstall", local.yes]
+  env         = local.env
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-kof-regional"]
   timeout     = "60m"
 }

@@ -1,11 +1,19 @@
-# deploy.hcl for the k0rdent-azure-setup bash project: drop it into the
-# project's checkout and run `k0flow apply` instead of
-# `./deploy-k0rdent.sh deploy`. The eleven phases of deploy-k0rdent.sh run
-# the same bin/*.sh scripts in the same order; the validators of
-# deploy-k0rdent.sh are the checks that let a completed phase be reused;
-# the reset and uninstall commands are what `k0flow destroy` runs, in
-# reverse order. The scripts keep calling get_state, update_state and
-# phase_mark_completed: write `k0flow shell-lib > etc/state-management.sh`.
+# deploy.hcl for the k0rdent-azure-setup bash project: what
+# `./deploy-k0rdent.sh deploy` and `reset` did, as a k0flow workflow. Put it
+# and k0flow-phases.sh in the project's checkout, write the library
+# (`k0flow shell-lib > etc/state-management.sh`), and run `k0flow apply`.
+#
+# - The same bin/*.sh scripts run in the same order, unchanged; the
+#   prerequisites check runs first, on every apply.
+# - The validators of deploy-k0rdent.sh are the checks that let a completed
+#   phase be reused (k0flow-phases.sh check-*).
+# - `k0flow destroy` is the full reset: its steps in its order, with its
+#   conditions (VPN-dependent steps are skipped when the VPN is down, the
+#   steps it ran with `|| true` do not stop the teardown); then k0flow
+#   archives the state and removes .clusterid, as reset did.
+# - --with-kof is -var kof_enabled=true (the configuration must also set
+#   kof.enabled: true, which the preflight checks), --with-azure-children is
+#   -var azure_children_enabled=true, --config FILE is -var config_file=FILE.
 
 workflow "k0rdent" {
   state_dir = "state"
@@ -21,7 +29,7 @@ workflow "k0rdent" {
 variable "kof_enabled" {
   type        = bool
   default     = false
-  description = "Install KOF (was --with-kof): the Azure CSI driver, the mothership and a regional cluster."
+  description = "Install KOF (was --with-kof): the Azure CSI driver, the mothership and a regional cluster. The configuration must set kof.enabled: true too."
 }
 
 variable "azure_children_enabled" {
@@ -36,64 +44,85 @@ variable "azure_credentials_ready" {
   description = "config/azure-credentials.yaml exists already (made by hand with bin/setup-azure-cluster-deployment.sh setup)."
 }
 
+variable "config_file" {
+  type        = string
+  default     = ""
+  description = "The configuration YAML (was --config FILE, K0RDENT_CONFIG_FILE); empty: config/k0rdent.yaml, else config/k0rdent-default.yaml."
+}
+
 locals {
   # The scripts run unattended: k0flow gives them no terminal.
   yes = "-y"
+  # Every script loads the configuration, so every phase gets the file and
+  # is re-run when it changes.
+  env = var.config_file == "" ? {} : { K0RDENT_CONFIG_FILE = var.config_file }
 }
 
-# The checks are deploy-k0rdent.sh's validators, written with the shell
-# library the scripts already use.
+phase "preflight" {
+  description = "Check the prerequisites and record the deploy in old_deployments/"
+  reuse       = false
+  run         = ["bash", "k0flow-phases.sh", "preflight"]
+  env         = merge(local.env, { KOF_ENABLED = var.kof_enabled })
+}
 
 phase "prepare_deployment" {
   description = "Generate WireGuard keys and cloud-init files"
   run         = ["bash", "bin/prepare-deployment.sh", "deploy", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state wg_keys_generated) == true ]] && compgen -G 'cloud-init-yaml/*-cloud-init.yaml' >/dev/null"
-  destroy     = ["bash", "bin/prepare-deployment.sh", "reset", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-prepare"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-prepare"]
   timeout     = "15m"
 }
 
 phase "setup_network" {
   description = "Create the resource group, network, security group and SSH key"
   run         = ["bash", "bin/setup-azure-network.sh", "deploy", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); for k in azure_rg_status azure_network_status azure_ssh_key_status; do [[ $(get_state $k) == created ]] || exit 1; done"
-  destroy     = ["bash", "bin/setup-azure-network.sh", "reset", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-network"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-network"]
   timeout     = "20m"
 }
 
 phase "create_vms" {
   description = "Create the controller and worker VMs"
   run         = ["bash", "bin/create-azure-vms.sh", "deploy", local.yes]
-  destroy     = ["bash", "bin/create-azure-vms.sh", "reset", local.yes]
-  timeout     = "45m"
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-vms"]
+  # No destroy: reset deleted the VMs with their resource group (setup_network).
+  timeout = "45m"
 }
 
 phase "setup_vpn" {
   description = "Write the laptop's WireGuard configuration"
   run         = ["bash", "bin/manage-vpn.sh", "setup", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state wg_laptop_config_created) == true ]] && compgen -G 'wireguard/wgk0*.conf' >/dev/null"
-  destroy     = ["bash", "bin/manage-vpn.sh", "reset", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-vpn-setup"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-vpn"]
 }
 
 phase "connect_vpn" {
   description = "Bring the WireGuard tunnel up"
   run         = ["bash", "bin/manage-vpn.sh", "connect", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state wg_vpn_connected) == true ]] && { ! command -v wg >/dev/null || wg show >/dev/null; }"
-  destroy     = ["bash", "bin/manage-vpn.sh", "disconnect", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-vpn-connected"]
+  # No destroy: the VPN reset (setup_vpn) disconnects, as reset did.
 }
 
 phase "install_k0s" {
   description = "Install k0s with k0sctl"
   run         = ["bash", "bin/install-k0s.sh", "deploy", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state k0s_cluster_deployed) == true ]] && compgen -G 'k0sctl-config/*-kubeconfig' >/dev/null"
-  destroy     = "bash bin/install-k0s.sh uninstall -y && bash bin/install-k0s.sh reset -y"
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-k0s"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-k0s"]
   timeout     = "45m"
 }
 
 phase "install_k0rdent" {
   description = "Install k0rdent with Helm"
   run         = ["bash", "bin/install-k0rdent.sh", "deploy", local.yes]
-  check       = "source <(\"$K0FLOW_BIN\" shell-lib); [[ $(get_state k0rdent_installed) == true ]]"
-  destroy     = ["bash", "bin/install-k0rdent.sh", "uninstall", local.yes]
+  env         = local.env
+  check       = ["bash", "k0flow-phases.sh", "check-k0rdent"]
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-k0rdent"]
   timeout     = "30m"
 }
 
@@ -101,14 +130,16 @@ phase "setup_azure_children" {
   description = "Configure Azure credentials for child clusters"
   when        = var.azure_children_enabled
   run         = ["bash", "bin/setup-azure-cluster-deployment.sh", "setup", local.yes]
-  destroy     = ["bash", "bin/setup-azure-cluster-deployment.sh", "cleanup", local.yes]
+  env         = local.env
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-azure-children"]
 }
 
 phase "install_azure_csi" {
   description = "Install the Azure Disk CSI driver"
   when        = var.kof_enabled
   run         = ["bash", "bin/install-k0s-azure-csi.sh", "deploy", local.yes]
-  destroy     = ["bash", "bin/install-k0s-azure-csi.sh", "uninstall", local.yes]
+  env         = local.env
+  # No destroy: reset never uninstalled it; it goes with the cluster.
 
   # The CSI driver reads config/azure-credentials.yaml, which only the
   # azure-children phase writes: the bash project failed here 30 minutes in.
@@ -122,14 +153,16 @@ phase "install_kof_mothership" {
   description = "Install the KOF mothership"
   when        = var.kof_enabled
   run         = ["bash", "bin/install-kof-mothership.sh", "deploy", local.yes]
-  destroy     = ["bash", "bin/install-kof-mothership.sh", "uninstall", local.yes]
-  timeout     = "30m"
+  env         = local.env
+  # No destroy: reset never uninstalled it; it goes with the cluster.
+  timeout = "30m"
 }
 
 phase "install_kof_regional" {
   description = "Create the KOF regional cluster"
   when        = var.kof_enabled
   run         = ["bash", "bin/install-kof-regional.sh", "deploy", local.yes]
-  destroy     = ["bash", "bin/install-kof-regional.sh", "uninstall", local.yes]
+  env         = local.env
+  destroy     = ["bash", "k0flow-phases.sh", "destroy-kof-regional"]
   timeout     = "60m"
 }
