@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -591,7 +592,12 @@ func libArchive(c *cli, store *statestore.Store, a []string) error {
 	if err != nil || dir == "" {
 		return err
 	}
-	fmt.Fprintln(c.stdout, displayPath(dir))
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(rel, "..") {
+			dir = "./" + rel // as v1 named it: ./old_deployments/...
+		}
+	}
+	fmt.Fprintln(c.stdout, dir)
 	for _, n := range names {
 		fmt.Fprintln(c.stdout, n)
 	}
