@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Runtime values are addressed by dotted keys: "wireguard.connected" is
@@ -12,6 +14,9 @@ import (
 
 // SplitKey splits a dotted key, rejecting empty segments.
 func SplitKey(key string) ([]string, error) {
+	if !utf8.ValidString(key) || strings.IndexFunc(key, unicode.IsControl) >= 0 {
+		return nil, fmt.Errorf("key %q: keys are text without control characters (keys look like wireguard.connected)", key)
+	}
 	parts := strings.Split(key, ".")
 	for _, p := range parts {
 		if p == "" {

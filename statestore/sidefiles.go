@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -109,8 +112,8 @@ func SetNode(top *yaml.Node, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	var val yaml.Node
-	if err := val.Encode(v); err != nil {
+	val, err := exactNode(v)
+	if err != nil {
 		return err
 	}
 	cur := top
@@ -119,12 +122,12 @@ func SetNode(top *yaml.Node, key string, v any) error {
 		child := mapValue(cur, p)
 		switch {
 		case child == nil && last:
-			cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p}, &val)
+			cur.Content = append(cur.Content, keyNode(p), val)
 		case child == nil:
 			child = &yaml.Node{Kind: yaml.MappingNode}
-			cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p}, child)
+			cur.Content = append(cur.Content, keyNode(p), child)
 		case last:
-			*child = val
+			*child = *val
 		case child.Kind != yaml.MappingNode:
 			*child = yaml.Node{Kind: yaml.MappingNode}
 		}
@@ -174,14 +177,84 @@ func AppendNode(top *yaml.Node, key string, entry any) error {
 		}
 		list = mapValue(top, key)
 	}
-	var n yaml.Node
-	if err := n.Encode(entry); err != nil {
+	n, err := exactNode(entry)
+	if err != nil {
 		return err
 	}
 	list.Style = 0
-	list.Content = append(list.Content, &n)
+	list.Content = append(list.Content, n)
 	return nil
 }
+
+// exactNode builds the node of a side file value so that it reads back
+// byte for byte. Strings are made into scalars here rather than through
+// yaml.v3's Node.Encode, which drops a leading line break; one with a line
+// break, tab or carriage return is double-quoted, where the emitter escapes
+// every character (a literal block loses leading breaks and cannot start
+// with a tab).
+func exactNode(v any) (*yaml.Node, error) {
+	switch t := v.(type) {
+	case string:
+		if !utf8.ValidString(t) {
+			return nil, fmt.Errorf("%q is not UTF-8 text, which the state's YAML files hold: nothing was written", t)
+		}
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
+		if strings.ContainsAny(t, "\n\t\r") {
+			n.Style = yaml.DoubleQuotedStyle
+		}
+		return n, nil
+	case pairs:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		for _, kv := range t {
+			val, err := exactNode(kv[1])
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, keyNode(kv[0]), val)
+		}
+		return n, nil
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		for _, k := range sortedKeys(t) {
+			val, err := exactNode(t[k])
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, keyNode(k), val)
+		}
+		return n, nil
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, e := range t {
+			val, err := exactNode(e)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, val)
+		}
+		return n, nil
+	}
+	var n yaml.Node // booleans, numbers, null
+	if err := n.Encode(v); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// keyNode is a mapping key, always text: a plain word as it is, anything
+// else double-quoted (the emitter would write "<<" plain, a merge key).
+func keyNode(k string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}
+	if !plainKey.MatchString(k) || k == "true" || k == "false" || k == "null" {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// pairs is a mapping of strings in a fixed order, as v1 wrote its entries.
+type pairs [][2]string
 
 // V1Event is an entry of a v1 side events file, in v1's key order.
 type V1Event struct {
@@ -194,7 +267,8 @@ type V1Event struct {
 // last_updated, as v1's add_azure_event and add_cluster_event did.
 func (s *Store) AddSideEvent(file, header string, ev V1Event) error {
 	return s.SideUpdate(file, header, func(top *yaml.Node) error {
-		if err := AppendNode(top, "events", ev); err != nil {
+		entry := pairs{{"timestamp", ev.Timestamp}, {"action", ev.Action}, {"message", ev.Message}}
+		if err := AppendNode(top, "events", entry); err != nil {
 			return err
 		}
 		return SetNode(top, "last_updated", ev.Timestamp)
@@ -226,7 +300,7 @@ func ClusterEventsHeader(cluster string, now time.Time) (string, error) {
 		k string
 		v any
 	}{{"cluster_name", cluster}, {"created_at", ts}, {"last_updated", ts},
-		{"events", []V1Event{{ts, "cluster_events_initialized", "Local event tracking initialized for " + cluster}}}} {
+		{"events", []any{pairs{{"timestamp", ts}, {"action", "cluster_events_initialized"}, {"message", "Local event tracking initialized for " + cluster}}}}} {
 		if err := SetNode(top, kv.k, kv.v); err != nil {
 			return "", err
 		}
@@ -265,7 +339,8 @@ func (s *Store) RecordDeploymentHistory(e HistoryEntry) error {
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return fmt.Errorf("%s: not a YAML mapping (the file was left unchanged)", path)
 	}
-	if err := AppendNode(doc.Content[0], "deployments", e); err != nil {
+	entry := pairs{{"cluster_id", e.ClusterID}, {"deployed_at", e.DeployedAt}, {"config_file", e.ConfigFile}, {"deployer", e.Deployer}}
+	if err := AppendNode(doc.Content[0], "deployments", entry); err != nil {
 		return err
 	}
 	out, err := encodeNode(&doc)
