@@ -49,7 +49,7 @@ func find(binary string) (string, error) {
 	}
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s is not on PATH or not executable; install Terraform 1.5 or later, run `make tools`, or set terraform { binary = \"...\" }", ErrNoTerraform, name)
+		return "", fmt.Errorf("%w: %s is not on PATH or not executable; install Terraform 1.5 or later (or build one with `make tools` in the k0flow repository and add its .tools/bin to PATH), or set terraform { binary = \"...\" }", ErrNoTerraform, name)
 	}
 	return path, nil
 }
