@@ -48,13 +48,55 @@ func (c *cli) flags(cmd *command) *pflag.FlagSet {
 }
 
 func (c *cli) parse(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(terraformHabits(fs, args)); err != nil {
 		if err == pflag.ErrHelp {
 			return err
 		}
 		return usageErrorf("%v (see --help)", err)
 	}
 	return nil
+}
+
+// terraformAliases are Terraform's spellings of k0flow flags.
+var terraformAliases = map[string]struct{ flag, arg string }{
+	"auto-approve": {"yes", "--yes"},
+	"json":         {"output", "--output=json"},
+	"no-color":     {"color", "--color=never"},
+}
+
+// terraformHabits accepts flags as Terraform users type them: a long flag
+// with one dash (-fresh, -only=P, -state-dir DIR) and Terraform's names
+// for k0flow's (-auto-approve, -json, -no-color). pflag alone reads -fresh
+// as the shorthands f, r, e, s, h. Arguments after -- are left alone.
+func terraformHabits(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, value, hasValue := strings.Cut(a[1:], "=")
+			if alias, ok := terraformAliases[name]; ok && !hasValue && fs.Lookup(alias.flag) != nil && fs.Lookup(name) == nil {
+				a = alias.arg
+			} else if f := fs.Lookup(name); f != nil && len(name) > 1 {
+				a = "--" + name
+				if hasValue {
+					a += "=" + value
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// noArgs refuses positional arguments a command does not take, rather than
+// ignoring them (k0flow status other/deploy.hcl would read ./state).
+func noArgs(fs *pflag.FlagSet, name, hint string) error {
+	if fs.NArg() == 0 {
+		return nil
+	}
+	return usageErrorf("%s takes no arguments, got %q%s", name, fs.Args(), hint)
 }
 
 // parseOutput is parse for a command with --output, which it checks too.

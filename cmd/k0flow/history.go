@@ -60,6 +60,9 @@ func cmdHistory(c *cli, args []string) error {
 	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
+	if err := noArgs(fs, "history", "; to read another deployment's history, pass --state-dir DIR"); err != nil {
+		return err
+	}
 	_, st, err := c.readState(*stateDir)
 	if err != nil {
 		return err

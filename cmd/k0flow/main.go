@@ -53,13 +53,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd := find(args[0])
 	if cmd == nil {
-		fmt.Fprintf(stderr, "k0flow: unknown command %q%s\nRun 'k0flow --help' for the list of commands.\n", args[0], closest(args[0]))
+		hint, ok := terraformCommands[args[0]]
+		if !ok {
+			hint = closest(args[0])
+		}
+		fmt.Fprintf(stderr, "k0flow: unknown command %q%s\nRun 'k0flow --help' for the list of commands.\n", args[0], hint)
 		return exitUsage
 	}
 	if cmd.name == "lib" {
 		return c.exit(cmd.run(c, args[1:])) // a script's values, never flags
 	}
 	return c.exit(cmd.run(c, normalizeArgs(args[1:])))
+}
+
+// terraformCommands answer the Terraform commands people type out of habit.
+var terraformCommands = map[string]string{
+	"init":    ": k0flow needs no init (apply and infra sync run terraform init when the workflow has a terraform block)",
+	"output":  ": use 'k0flow infra get NAME' or 'k0flow infra show' for Terraform's outputs",
+	"logs":    ": use 'k0flow show RUN' for a run's phases and log tails (logs are in the state directory's logs/)",
+	"refresh": ": use 'k0flow infra refresh'",
 }
 
 func find(name string) *command {

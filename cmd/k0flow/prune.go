@@ -36,6 +36,9 @@ func cmdPrune(c *cli, args []string) error {
 	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
+	if err := noArgs(fs, "prune", "; say what to keep with --keep N or --older-than D"); err != nil {
+		return err
+	}
 	if *keep < 0 && *olderThan == "" {
 		return usageErrorf("say what to prune: --keep N and/or --older-than D")
 	}

@@ -22,6 +22,9 @@ func init() {
 			if err := c.parse(fs, args); err != nil {
 				return err
 			}
+			if err := noArgs(fs, "shell-lib", ""); err != nil {
+				return err
+			}
 			phases := statestore.PhaseSequence
 			if wf := c.workflowIfAny(); wf != nil {
 				phases = wf.PhaseNames()

@@ -63,6 +63,9 @@ func cmdStatus(c *cli, args []string) error {
 	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
+	if err := noArgs(fs, "status", "; to read another deployment's state, pass --state-dir DIR or run k0flow in its directory"); err != nil {
+		return err
+	}
 	_, st, err := c.readState(*stateDir)
 	if err != nil {
 		return err

@@ -20,6 +20,9 @@ func init() {
 			if err := c.parse(fs, args); err != nil {
 				return err
 			}
+			if err := noArgs(fs, "version", ""); err != nil {
+				return err
+			}
 			fmt.Fprintf(c.stdout, "k0flow %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
