@@ -100,7 +100,12 @@ func Decide(p PhaseFacts, opts Options, history []*statestore.Run) Decision {
 		return Decision{Action: ActionRerun, Reason: "definition (command, env or dir) changed since run " + origin}
 	case statestore.StatusFailed:
 		return Decision{Action: ActionRerun, Reason: "failed in run " + run.RunID}
-	case statestore.StatusInterrupted, statestore.StatusRunning:
+	case statestore.StatusRunning:
+		if run.Outcome == statestore.OutcomeRunning {
+			return Decision{Action: ActionRerun, Reason: "running now in run " + run.RunID + " (a run is in progress)"}
+		}
+		return Decision{Action: ActionRerun, Reason: "interrupted in run " + run.RunID}
+	case statestore.StatusInterrupted:
 		return Decision{Action: ActionRerun, Reason: "interrupted in run " + run.RunID}
 	case statestore.StatusPending:
 		return Decision{Action: ActionRerun, Reason: "reset by hand in run " + run.RunID}

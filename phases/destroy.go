@@ -20,6 +20,9 @@ func NewDestroyPlan(w *workflow.Workflow, scope *workflow.Scope, st *statestore.
 	for i := len(w.Phases) - 1; i >= 0; i-- {
 		ph := w.Phases[i]
 		step := &Step{Phase: ph, Description: scope.Description(ph), Decision: destroyDecision(ph.Name, st.DeploymentRuns)}
+		if step.Action != ActionNotApplicable && !ph.HasDestroy() && ph.Terraform == "" {
+			step.Decision = Decision{Action: ActionNotApplicable, Reason: "no destroy command"}
+		}
 		if step.Action != ActionNotApplicable && !ph.NeedsInfra {
 			res, d := scope.Resolve(ph)
 			diags = append(diags, d...)
@@ -63,4 +66,20 @@ func destroyDecision(name string, history []*statestore.Run) Decision {
 		}
 	}
 	return Decision{Action: ActionNotApplicable, Reason: "never applied"}
+}
+
+// DestroyCommand says what a destroy runs for the step, for the
+// confirmation: the phase's own destroy command (as written in the file
+// when it reads infra.* and is evaluated only after the sync), or
+// terraform destroy for a built-in terraform phase.
+func (p *Plan) DestroyCommand(s *Step) string {
+	switch {
+	case s.Phase.Terraform != "" && p.Workflow.Terraform != nil:
+		return "terraform destroy in " + p.Workflow.RelDir(p.Workflow.Terraform.Dir)
+	case s.Resolved != nil && s.Resolved.Destroy != nil:
+		return s.Resolved.Destroy.Display()
+	case s.Phase.HasDestroy():
+		return p.Scope.Source(s.Phase.Destroy) + " (evaluated after the infra sync)"
+	}
+	return "nothing"
 }

@@ -40,6 +40,9 @@ type Plan struct {
 	Steps       []*Step // every phase, in file order
 	Options     Options
 	ResumedFrom string
+	// InProgress is a run that is under way now (its runner lives): an
+	// apply would be refused until it ends.
+	InProgress *statestore.Run
 	// NotApplicable gives, for each phase left out, the reason.
 	NotApplicable map[string]string
 	State         *statestore.State // nil for a deployment that has not run yet
@@ -70,6 +73,9 @@ func NewPlan(w *workflow.Workflow, scope *workflow.Scope, st *statestore.State, 
 		history = st.DeploymentRuns
 		if last := st.LastRun(); last != nil && !opts.Fresh && resumable(last) {
 			p.ResumedFrom = last.RunID
+		}
+		if cur := st.CurrentRun(); cur != nil && cur.Outcome == statestore.OutcomeRunning {
+			p.InProgress = cur
 		}
 	}
 	afterFrom := false

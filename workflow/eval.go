@@ -202,6 +202,9 @@ func (s *Scope) Applicable(p *Phase) (Applicability, hcl.Diagnostics) {
 	return Applicability{Known: true, Reason: s.source(p.When) + " is false"}, nil
 }
 
+// Source is the text of an expression as written in the file.
+func (s *Scope) Source(expr hcl.Expression) string { return s.source(expr) }
+
 // source is the text of an expression as written.
 func (s *Scope) source(expr hcl.Expression) string {
 	rng := expr.Range()

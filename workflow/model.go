@@ -94,6 +94,9 @@ type Phase struct {
 	DeclRange  hcl.Range
 }
 
+// HasDestroy says whether the phase sets a destroy command.
+func (p *Phase) HasDestroy() bool { return !isNull(p.Destroy) }
+
 // Phase returns the named phase, or nil.
 func (w *Workflow) Phase(name string) *Phase {
 	for _, p := range w.Phases {

@@ -95,10 +95,7 @@ func cmdDestroy(c *cli, args []string) error {
 func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes bool) error {
 	var lines []string
 	for _, s := range plan.Active() {
-		what := "terraform destroy"
-		if s.Resolved != nil && s.Resolved.Destroy != nil {
-			what = s.Resolved.Destroy.Display()
-		}
+		what := plan.DestroyCommand(s)
 		if s.Action == phases.ActionReuse {
 			what = "already " + s.Reason
 		}

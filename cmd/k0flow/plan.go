@@ -33,6 +33,7 @@ type planJSON struct {
 	Workflow     string          `json:"workflow"`
 	DeploymentID string          `json:"deployment_id,omitempty"`
 	ResumesRun   string          `json:"resumes_run,omitempty"`
+	InProgress   string          `json:"run_in_progress,omitempty"`
 	Phases       []planPhaseJSON `json:"phases"`
 }
 
@@ -83,6 +84,9 @@ func planToJSON(plan *phases.Plan) planJSON {
 	if plan.State != nil {
 		pj.DeploymentID = plan.State.DeploymentID
 	}
+	if plan.InProgress != nil {
+		pj.InProgress = plan.InProgress.RunID
+	}
 	for _, s := range plan.Steps {
 		p := planPhaseJSON{Name: s.Phase.Name, Action: string(s.Action), Reason: s.Reason,
 			ReusedFrom: s.ReusedFrom, NeedsInfra: s.Phase.NeedsInfra, InfraSync: s.InfraSync}
@@ -102,6 +106,14 @@ func printPlan(c *cli, plan *phases.Plan) {
 		fmt.Fprintln(c.stdout, "New deployment: no state yet.")
 	} else {
 		fmt.Fprintf(c.stdout, "Deployment %s.\n", plan.State.DeploymentID)
+	}
+	if r := plan.InProgress; r != nil {
+		who := ""
+		if r.Owner != nil {
+			who = fmt.Sprintf(" by pid %d on %s", r.Owner.PID, r.Owner.Host)
+		}
+		fmt.Fprintf(c.stdout, "Run %s (%s) is in progress%s, started %s: an apply now would be refused until it ends.\nThis plan is what an apply would do with the state as it stands.\n",
+			r.RunID, r.Kind, who, r.StartedAt.Local().Format("2006-01-02 15:04:05"))
 	}
 	if plan.ResumedFrom != "" {
 		fmt.Fprintf(c.stdout, "Apply resumes run %s.\n", plan.ResumedFrom)
