@@ -86,6 +86,12 @@ func Decide(p PhaseFacts, opts Options, history []*statestore.Run) Decision {
 	if rec == nil {
 		return Decision{Action: ActionRun, Reason: "not run before"}
 	}
+	if run.Kind == statestore.KindDestroy {
+		if rec.Status == statestore.StatusCompleted || rec.Status == statestore.StatusReused {
+			return Decision{Action: ActionRerun, Reason: "torn down by the unfinished destroy " + run.RunID}
+		}
+		return Decision{Action: ActionRerun, Reason: "partly torn down by the unfinished destroy " + run.RunID}
+	}
 	switch rec.Status {
 	case statestore.StatusCompleted, statestore.StatusReused:
 		origin := run.RunID
@@ -120,7 +126,16 @@ func lastRecord(name string, history []*statestore.Run) (*statestore.Run, *state
 	for i := len(history) - 1; i >= 0; i-- {
 		r := history[i]
 		if r.Kind == statestore.KindDestroy {
-			return nil, nil // a destroy undoes every earlier completion
+			// A finished destroy undoes every earlier completion; an
+			// unfinished one only what it tore down: what it never reached
+			// is still deployed.
+			if r.Outcome == statestore.OutcomeSuccess || r.Outcome == statestore.OutcomeRunning {
+				return nil, nil
+			}
+			if d := r.Phases.Get(name); d != nil && d.Status != statestore.StatusPending {
+				return r, d
+			}
+			continue
 		}
 		rec := r.Phases.Get(name)
 		if rec == nil {

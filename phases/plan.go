@@ -40,6 +40,9 @@ type Plan struct {
 	Steps       []*Step // every phase, in file order
 	Options     Options
 	ResumedFrom string
+	// UnfinishedDestroy is the last run when it is a destroy that failed
+	// or was interrupted: k0flow destroy resumes it; apply deploys again.
+	UnfinishedDestroy *statestore.Run
 	// InProgress is a run that is under way now (its runner lives): an
 	// apply would be refused until it ends.
 	InProgress *statestore.Run
@@ -73,6 +76,9 @@ func NewPlan(w *workflow.Workflow, scope *workflow.Scope, st *statestore.State, 
 		history = st.DeploymentRuns
 		if last := st.LastRun(); last != nil && !opts.Fresh && resumable(last) {
 			p.ResumedFrom = last.RunID
+		}
+		if last := st.LastRun(); last != nil && last.Kind == statestore.KindDestroy && resumableOutcome(last) {
+			p.UnfinishedDestroy, p.ResumedFrom = last, ""
 		}
 		if cur := st.CurrentRun(); cur != nil && cur.Outcome == statestore.OutcomeRunning {
 			p.InProgress = cur

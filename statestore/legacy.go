@@ -163,7 +163,15 @@ func (s *State) phaseRecord(name string) *PhaseRecord {
 	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {
 		r := s.DeploymentRuns[i]
 		if r.Kind == KindDestroy {
-			return nil
+			// A finished destroy undid everything; an unfinished one what
+			// it tore down, not what it never reached.
+			if r.Outcome == OutcomeSuccess || r.Outcome == OutcomeRunning {
+				return nil
+			}
+			if d := r.Phases.Get(name); d != nil && d.Status != StatusPending {
+				return nil
+			}
+			continue
 		}
 		rec := r.Phases.Get(name)
 		if rec == nil || rec.Status == StatusPending && r.Kind != KindManual {

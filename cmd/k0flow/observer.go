@@ -63,7 +63,7 @@ func (o *textObserver) RunEnded(run *statestore.Run) {
 	fmt.Fprintf(o.w, "\nRun %s %s in %s.\n", run.RunID, run.Outcome, seconds(run.DurationSeconds))
 	switch run.Outcome {
 	case statestore.OutcomeFailed, statestore.OutcomeInterrupted:
-		fmt.Fprintln(o.w, "Fix the cause and run 'k0flow apply' again: completed phases are reused.")
+		fmt.Fprintln(o.w, resumeHint(run))
 	}
 }
 
@@ -107,4 +107,13 @@ func displayPath(p string) string {
 		return p
 	}
 	return rel
+}
+
+// resumeHint says how to go on after a run that did not succeed: an apply
+// is resumed by apply, a teardown by destroy (apply would deploy again).
+func resumeHint(run *statestore.Run) string {
+	if run.Kind == statestore.KindDestroy {
+		return "Fix the cause and run 'k0flow destroy' again: what was torn down is not torn down twice. ('k0flow apply' would deploy again.)"
+	}
+	return "Fix the cause and run 'k0flow apply' again: completed phases are reused."
 }

@@ -34,6 +34,7 @@ type planJSON struct {
 	DeploymentID string          `json:"deployment_id,omitempty"`
 	ResumesRun   string          `json:"resumes_run,omitempty"`
 	InProgress   string          `json:"run_in_progress,omitempty"`
+	Unfinished   string          `json:"unfinished_destroy,omitempty"`
 	Phases       []planPhaseJSON `json:"phases"`
 }
 
@@ -87,6 +88,9 @@ func planToJSON(plan *phases.Plan) planJSON {
 	if plan.InProgress != nil {
 		pj.InProgress = plan.InProgress.RunID
 	}
+	if plan.UnfinishedDestroy != nil {
+		pj.Unfinished = plan.UnfinishedDestroy.RunID
+	}
 	for _, s := range plan.Steps {
 		p := planPhaseJSON{Name: s.Phase.Name, Action: string(s.Action), Reason: s.Reason,
 			ReusedFrom: s.ReusedFrom, NeedsInfra: s.Phase.NeedsInfra, InfraSync: s.InfraSync}
@@ -114,6 +118,9 @@ func printPlan(c *cli, plan *phases.Plan) {
 		}
 		fmt.Fprintf(c.stdout, "Run %s (%s) is in progress%s, started %s: an apply now would be refused until it ends.\nThis plan is what an apply would do with the state as it stands.\n",
 			r.RunID, r.Kind, who, r.StartedAt.Local().Format("2006-01-02 15:04:05"))
+	}
+	if r := plan.UnfinishedDestroy; r != nil {
+		fmt.Fprintf(c.stdout, "Destroy run %s %s before it finished: 'k0flow destroy' resumes the teardown;\nan apply deploys again what it tore down (below).\n", r.RunID, map[string]string{statestore.OutcomeFailed: "failed", statestore.OutcomeInterrupted: "was interrupted"}[r.Outcome])
 	}
 	if plan.ResumedFrom != "" {
 		fmt.Fprintf(c.stdout, "Apply resumes run %s.\n", plan.ResumedFrom)

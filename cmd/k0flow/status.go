@@ -129,7 +129,11 @@ func printStatus(w io.Writer, s statusJSON) {
 	if r.Error != nil {
 		fmt.Fprintf(w, "\nError: %s\n", errorLine(r.Error))
 		if r.Outcome == statestore.OutcomeFailed || r.Outcome == statestore.OutcomeInterrupted {
-			fmt.Fprintf(w, "'k0flow show %s' shows the log; 'k0flow apply' resumes the run.\n", r.RunID)
+			verb := "apply"
+			if r.Kind == statestore.KindDestroy {
+				verb = "destroy"
+			}
+			fmt.Fprintf(w, "'k0flow show %s' shows the log; 'k0flow %s' resumes the run.\n", r.RunID, verb)
 		}
 	}
 }
