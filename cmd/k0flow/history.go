@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/k0flow/k0flow/statestore"
 )
@@ -114,26 +114,58 @@ func printHistory(w io.Writer, rows []historyRunJSON, p painter) {
 		fmt.Fprintln(w, "No runs.")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tKIND\tSTARTED\tDURATION\tOUTCOME\tPHASES\tFAILURE")
+	t := table{{plain("RUN"), plain("KIND"), plain("STARTED"), plain("DURATION"), plain("OUTCOME"), plain("PHASES"), plain("FAILURE")}}
 	for _, r := range rows {
-		outcome, failure := r.Outcome, ""
-		if r.Error != "" {
-			failure = r.Error
-			if r.FailedPhase != "" {
-				failure = r.FailedPhase + ": " + r.Error
+		failure := r.Error
+		if r.Error != "" && r.FailedPhase != "" {
+			failure = r.FailedPhase + ": " + r.Error
+		}
+		paint := map[string]func(string) string{statestore.OutcomeFailed: p.red, statestore.OutcomeInterrupted: p.yellow,
+			statestore.OutcomeSuccess: p.green}[r.Outcome]
+		failPaint := paint
+		if r.Outcome == statestore.OutcomeSuccess {
+			failPaint = nil
+		}
+		t = append(t, []cell{plain(r.RunID), plain(r.Kind), plain(r.StartedAt.Local().Format("2006-01-02 15:04:05")),
+			plain(seconds(r.DurationSeconds)), {r.Outcome, paint}, plain(fmt.Sprintf("%d/%d", r.PhasesDone, r.PhasesTotal)),
+			{failure, failPaint}})
+	}
+	t.print(w)
+}
+
+// cell is a table cell: its text, and how to colour it.
+type cell struct {
+	text  string
+	paint func(string) string
+}
+
+func plain(s string) cell { return cell{text: s} }
+
+// table lays out rows in columns two spaces apart, measuring the text
+// before it is coloured: tabwriter counts colour codes as width.
+type table [][]cell
+
+func (t table) print(w io.Writer) {
+	widths := map[int]int{}
+	for _, row := range t {
+		for i, c := range row {
+			if n := utf8.RuneCountInString(c.text); n > widths[i] {
+				widths[i] = n
 			}
 		}
-		switch r.Outcome {
-		case statestore.OutcomeFailed:
-			outcome, failure = p.red(outcome), p.red(failure)
-		case statestore.OutcomeInterrupted:
-			outcome, failure = p.yellow(outcome), p.yellow(failure)
-		case statestore.OutcomeSuccess:
-			outcome = p.green(outcome)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.RunID, r.Kind, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			seconds(r.DurationSeconds), outcome, r.PhasesDone, r.PhasesTotal, failure)
 	}
-	tw.Flush()
+	for _, row := range t {
+		var line strings.Builder
+		for i, c := range row {
+			text := c.text
+			if c.paint != nil && text != "" {
+				text = c.paint(text)
+			}
+			line.WriteString(text)
+			if i < len(row)-1 {
+				line.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text)+2))
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(line.String(), " "))
+	}
 }
