@@ -19,6 +19,16 @@ type Observer interface {
 	RunEnded(run *statestore.Run)
 }
 
+// ProgressObserver is told, besides, what a running phase is doing: an
+// Observer may implement it.
+type ProgressObserver interface {
+	// PhaseStillRunning: the phase has printed nothing for a while.
+	PhaseStillRunning(step *Step, elapsed time.Duration)
+	// PhaseStopping: a signal is stopping the phase; second says a
+	// repeated signal kills it now.
+	PhaseStopping(step *Step, sig os.Signal, grace time.Duration, second bool)
+}
+
 // Runner executes plans. The caller holds the run lock.
 type Runner struct {
 	Store    *statestore.Store
@@ -30,6 +40,9 @@ type Runner struct {
 	Version  string           // recorded in each run
 	Env      []string         // the environment phases inherit
 	Infra    *Infra           // nil when the workflow has no terraform block
+	// Heartbeat is how long a silent phase runs before the observer hears
+	// it is still running (0: never).
+	Heartbeat time.Duration
 
 	run   *statestore.Run
 	plan  *Plan

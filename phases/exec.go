@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -17,6 +18,24 @@ type Proc struct {
 	Dir     string
 	Timeout time.Duration // 0: none
 	Output  io.Writer     // stdout and stderr, interleaved as written
+	// Heartbeat: when the process has written nothing for this long,
+	// OnSilence is told how long it has been running (0: never).
+	Heartbeat time.Duration
+	OnSilence func(elapsed time.Duration)
+	// OnSignal is told when a signal starts stopping the process (second:
+	// a repeated signal that kills it at once).
+	OnSignal func(sig os.Signal, grace time.Duration, second bool)
+}
+
+// activity is an output writer that remembers when it was last written.
+type activity struct {
+	w    io.Writer
+	last atomic.Int64
+}
+
+func (a *activity) Write(p []byte) (int, error) {
+	a.last.Store(time.Now().UnixNano())
+	return a.w.Write(p)
 }
 
 // Result is how a process ended.
@@ -42,12 +61,17 @@ func (r Result) OK() bool {
 func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
 	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
 	cmd.Env, cmd.Dir = p.Env, p.Dir
-	cmd.Stdout, cmd.Stderr = p.Output, p.Output
+	out := &activity{w: p.Output}
+	if p.Output == nil {
+		out.w = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A background child (a port-forward, a daemon) may keep the output
 	// pipe open after the phase's process exits; do not wait on it forever.
 	cmd.WaitDelay = pipeDelay
 	start := time.Now()
+	out.last.Store(start.UnixNano())
 	if err := cmd.Start(); err != nil {
 		return Result{ExitCode: 127, Err: fmt.Errorf("start %s: %w", p.Argv[0], err), Duration: time.Since(start)}
 	}
@@ -62,7 +86,7 @@ func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
 		}
 		done <- err
 	}()
-	res := supervise(cmd.Process.Pid, done, sigs, p.Timeout, grace)
+	res := supervise(cmd.Process.Pid, done, sigs, p.Timeout, grace, watch{p: p, out: out, start: start})
 	if res.Interrupted != nil || res.TimedOut {
 		// The phase is over; whatever it left running in its group goes too.
 		signalGroup(cmd.Process.Pid, syscall.SIGKILL)
@@ -74,13 +98,27 @@ func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
 // pipeDelay is how long output may stay open after a phase's process exits.
 const pipeDelay = 2 * time.Second
 
-func supervise(pgid int, done <-chan error, sigs <-chan os.Signal, timeout, grace time.Duration) Result {
+// watch is what supervise reports progress from.
+type watch struct {
+	p     Proc
+	out   *activity
+	start time.Time
+}
+
+func supervise(pgid int, done <-chan error, sigs <-chan os.Signal, timeout, grace time.Duration, w watch) Result {
 	var timer <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
 		defer t.Stop()
 		timer = t.C
 	}
+	var beat <-chan time.Time
+	if w.p.Heartbeat > 0 && w.p.OnSilence != nil {
+		t := time.NewTicker(w.p.Heartbeat / 4)
+		defer t.Stop()
+		beat = t.C
+	}
+	lastNote := w.start
 	var res Result
 	var kill <-chan time.Time
 	for {
@@ -88,10 +126,25 @@ func supervise(pgid int, done <-chan error, sigs <-chan os.Signal, timeout, grac
 		case err := <-done:
 			res.ExitCode, res.Signaled, res.Err = exitCode(err)
 			return res
+		case now := <-beat:
+			quiet := time.Unix(0, w.out.last.Load())
+			if lastNote.After(quiet) {
+				quiet = lastNote
+			}
+			if now.Sub(quiet) >= w.p.Heartbeat && res.Interrupted == nil {
+				lastNote = now
+				w.p.OnSilence(now.Sub(w.start))
+			}
 		case sig := <-sigs:
 			if res.Interrupted != nil {
+				if w.p.OnSignal != nil {
+					w.p.OnSignal(sig, grace, true)
+				}
 				signalGroup(pgid, syscall.SIGKILL) // second signal: stop waiting
 				continue
+			}
+			if w.p.OnSignal != nil {
+				w.p.OnSignal(sig, grace, false)
 			}
 			res.Interrupted = sig
 			signalGroup(pgid, sig)

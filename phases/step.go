@@ -221,13 +221,19 @@ func (r *Runner) exec(step *Step, cmd *workflow.Command, log string) Result {
 		return Result{ExitCode: -1, Err: fmt.Errorf("open log: %w", err)}
 	}
 	defer f.Close()
-	return Exec(Proc{
+	p := Proc{
 		Argv:    cmd.Args(),
 		Env:     r.environ(step),
 		Dir:     step.Resolved.Dir,
 		Timeout: step.Resolved.Timeout,
 		Output:  io.MultiWriter(r.Output, f),
-	}, r.Signals, r.Grace)
+	}
+	if po, ok := r.Observer.(ProgressObserver); ok {
+		p.Heartbeat = r.Heartbeat
+		p.OnSilence = func(elapsed time.Duration) { po.PhaseStillRunning(step, elapsed) }
+		p.OnSignal = func(sig os.Signal, grace time.Duration, second bool) { po.PhaseStopping(step, sig, grace, second) }
+	}
+	return Exec(p, r.Signals, r.Grace)
 }
 
 func openLog(path string) (*os.File, error) {

@@ -121,18 +121,32 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	color, _ := c.useColor(colorArgs{mode: "auto"})
 	runner := &phases.Runner{
-		Store:    store,
-		Observer: &textObserver{w: c.stdout, stateDir: store.Dir},
-		Output:   c.stdout,
-		Signals:  sigs,
-		Grace:    grace,
-		Bin:      binPath(),
-		Version:  version(),
-		Env:      c.env,
-		Infra:    infra,
+		Store:     store,
+		Heartbeat: c.heartbeat(),
+		Observer:  &textObserver{w: c.stdout, stateDir: store.Dir, paint: painter(color)},
+		Output:    c.stdout,
+		Signals:   sigs,
+		Grace:     grace,
+		Bin:       binPath(),
+		Version:   version(),
+		Env:       c.env,
+		Infra:     infra,
 	}
 	return runner.Apply(plan)
+}
+
+// heartbeat is how long a phase may print nothing before k0flow says it is
+// still running: 30s, or $K0FLOW_PROGRESS_INTERVAL (a duration; 0 turns it off).
+func (c *cli) heartbeat() time.Duration {
+	if v := c.getenv("K0FLOW_PROGRESS_INTERVAL"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		fmt.Fprintf(c.stderr, "Warning: K0FLOW_PROGRESS_INTERVAL=%q is not a duration such as 30s; using 30s\n", v)
+	}
+	return 30 * time.Second
 }
 
 // onExit runs the user's hook once the run has ended, whatever its outcome.

@@ -18,6 +18,26 @@ import (
 type textObserver struct {
 	w        io.Writer
 	stateDir string
+	paint    painter // colour on a terminal
+}
+
+// PhaseStillRunning says a silent phase is alive, as Terraform's
+// "Still creating... [30s elapsed]" does.
+func (o *textObserver) PhaseStillRunning(step *phases.Step, elapsed time.Duration) {
+	fmt.Fprintln(o.w, o.paint.dim(fmt.Sprintf("%s: still running [%s elapsed]", step.Phase.Name, elapsed.Round(time.Second))))
+}
+
+// PhaseStopping says what a signal does to the running phase.
+func (o *textObserver) PhaseStopping(step *phases.Step, sig os.Signal, grace time.Duration, second bool) {
+	name := step.Phase.Name
+	switch {
+	case second:
+		fmt.Fprintln(o.w, o.paint.yellow(fmt.Sprintf("Second %s: killing %s now", phases.SignalName(sig), name)))
+	case sig == os.Interrupt:
+		fmt.Fprintln(o.w, o.paint.yellow(fmt.Sprintf("Interrupt received: stopping %s (grace %s; press Ctrl-C again to kill now)", name, grace)))
+	default:
+		fmt.Fprintln(o.w, o.paint.yellow(fmt.Sprintf("%s received: stopping %s (grace %s)", phases.SignalName(sig), name, grace)))
+	}
 }
 
 func (o *textObserver) RunStarted(run *statestore.Run, plan *phases.Plan) {
@@ -42,11 +62,11 @@ func (o *textObserver) PhaseEnded(step *phases.Step, rec *statestore.PhaseRecord
 	case statestore.StatusReused:
 		fmt.Fprintf(o.w, "%s reused: %s\n", prefix, step.Reason)
 	case statestore.StatusCompleted:
-		fmt.Fprintf(o.w, "%s completed in %s\n", prefix, seconds(rec.DurationSeconds))
+		fmt.Fprintf(o.w, "%s %s in %s\n", prefix, o.paint.green("completed"), seconds(rec.DurationSeconds))
 	case statestore.StatusFailed:
-		fmt.Fprintf(o.w, "%s FAILED: %s%s\n", prefix, rec.Message, o.logNote(rec))
+		fmt.Fprintf(o.w, "%s %s: %s%s\n", prefix, o.paint.red("FAILED"), rec.Message, o.logNote(rec))
 	case statestore.StatusInterrupted:
-		fmt.Fprintf(o.w, "%s INTERRUPTED%s\n", prefix, o.logNote(rec))
+		fmt.Fprintf(o.w, "%s %s%s\n", prefix, o.paint.yellow("INTERRUPTED"), o.logNote(rec))
 	}
 }
 
