@@ -29,6 +29,12 @@ type ProgressObserver interface {
 	PhaseStopping(step *Step, sig os.Signal, grace time.Duration, second bool)
 }
 
+// InfraObserver is told when the outputs cache was synced before a phase:
+// an Observer may implement it.
+type InfraObserver interface {
+	InfraSynced(step *Step, reason string, outputsChanged bool)
+}
+
 // Runner executes plans. The caller holds the run lock.
 type Runner struct {
 	Store    *statestore.Store

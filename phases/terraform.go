@@ -25,7 +25,11 @@ func (r *Runner) syncInfra(step *Step) error {
 		return fmt.Errorf("infra sync: %w", err)
 	}
 	if rep.Synced {
-		fmt.Fprintf(r.Output, "      infra sync: %s\n", rep.Reason)
+		if o, ok := r.Observer.(InfraObserver); ok {
+			o.InfraSynced(step, rep.Reason, rep.OutputsChanged)
+		} else {
+			fmt.Fprintf(r.Output, "      infra sync: %s\n", rep.Reason)
+		}
 	}
 	if err := missingOutputs(step.Phase, rep.Facts); err != nil {
 		return err

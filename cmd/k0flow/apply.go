@@ -53,7 +53,9 @@ func cmdApply(c *cli, args []string) error {
 	sel.add(fs)
 	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
 	onExit := fs.String("on-exit", "", "run this bash command when the run ends, with K0FLOW_RUN_ID and K0FLOW_OUTCOME set")
-	if err := c.parse(fs, args); err != nil {
+	var out output
+	out.add(fs)
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	if err := sel.check(); err != nil {
@@ -77,8 +79,8 @@ func cmdApply(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	run, err := c.runPlan(store, plan, infra, *grace)
-	c.onExit(*onExit, run)
+	run, err := c.runPlan(store, plan, infra, *grace, out)
+	c.onExit(*onExit, run, out)
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // compat LIBRARY FIXTURE STEPS runs testdata/compat/run.sh on k0flow's
@@ -88,5 +89,35 @@ func TestParseTranscript(t *testing.T) {
 	got := parseTranscript("### a b\nrc=0\nx\n\n### c\n# why: because\nrc=1\n")
 	if len(got) != 2 || got[0].step != "a b" || got[0].out != "rc=0\nx" || got[1].out != "rc=1" {
 		t.Fatalf("parseTranscript: %#v", got)
+	}
+}
+
+// jsonstream checks stdout as apply's --output json stream: every line is
+// one JSON object valid against docs/stream.schema.json. It prints nothing;
+// the scenario greps stdout for what it expects.
+func cmdJSONStream(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: jsonstream")
+	}
+	schemaPath, err := filepath.Abs("../../docs/stream.schema.json")
+	ts.Check(err)
+	data, err := os.ReadFile(schemaPath)
+	ts.Check(err)
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(data)))
+	ts.Check(err)
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	ts.Check(c.AddResource("stream.json", doc))
+	schema, err := c.Compile("stream.json")
+	ts.Check(err)
+	lines := strings.Split(strings.TrimSuffix(ts.ReadFile("stdout"), "\n"), "\n")
+	for i, line := range lines {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(line))
+		if err != nil {
+			ts.Fatalf("line %d is not JSON: %v\n%s", i+1, err, line)
+		}
+		if err := schema.Validate(v); err != nil {
+			ts.Fatalf("line %d does not match docs/stream.schema.json: %v\n%s", i+1, err, line)
+		}
 	}
 }

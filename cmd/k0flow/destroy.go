@@ -32,9 +32,11 @@ func cmdDestroy(c *cli, args []string) error {
 	var wa workflowArgs
 	wa.add(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	var out output
+	out.add(fs)
 	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
 	onExit := fs.String("on-exit", "", "run this bash command when the run ends, with K0FLOW_RUN_ID and K0FLOW_OUTCOME set")
-	if err := c.parse(fs, args); err != nil {
+	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}
 	l, err := c.loadWorkflow(fs, &wa, true)
@@ -54,7 +56,12 @@ func cmdDestroy(c *cli, args []string) error {
 	c.noteRecovered(ids)
 	st, err := store.Load()
 	if statestore.IsNotExist(err) {
-		fmt.Fprintf(c.stdout, "Nothing to destroy: no deployment state in %s.\n", displayPath(store.Dir))
+		msg := fmt.Sprintf("Nothing to destroy: no deployment state in %s.", displayPath(store.Dir))
+		if out.json() {
+			(&streamObserver{w: c.stdout}).emit(streamEvent{Type: "nothing_to_destroy", Message: msg})
+			return nil
+		}
+		fmt.Fprintln(c.stdout, msg)
 		return nil
 	}
 	if err != nil {
@@ -71,11 +78,11 @@ func cmdDestroy(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.confirmDestroy(st, plan, *yes); err != nil {
+	if err := c.confirmDestroy(st, plan, *yes, out.json()); err != nil {
 		return err
 	}
-	run, runErr := c.runPlan(store, plan, infra, *grace)
-	c.onExit(*onExit, run)
+	run, runErr := c.runPlan(store, plan, infra, *grace, out)
+	c.onExit(*onExit, run, out)
 	if runErr != nil {
 		return runErr
 	}
@@ -86,13 +93,22 @@ func cmdDestroy(c *cli, args []string) error {
 	if err := phases.ForgetDeploymentID(l.wf, st.DeploymentID); err != nil {
 		return fmt.Errorf("the deployment is destroyed and archived in %s, but removing its id file failed: %w", displayPath(dir), err)
 	}
-	fmt.Fprintf(c.stdout, "Deployment %s destroyed; its state, events and logs are in %s. The next apply starts a new deployment.\n",
+	msg := fmt.Sprintf("Deployment %s destroyed; its state, events and logs are in %s. The next apply starts a new deployment.",
 		st.DeploymentID, displayPath(dir))
+	if out.json() {
+		(&streamObserver{w: c.stdout, runID: run.RunID}).emit(streamEvent{Type: "deployment_archived", Message: msg, Log: displayPath(dir)})
+		return nil
+	}
+	fmt.Fprintln(c.stdout, msg)
 	return nil
 }
 
 // confirmDestroy lists what will be torn down and asks, unless --yes.
-func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes bool) error {
+func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes, stream bool) error {
+	w := c.stdout
+	if stream {
+		w = c.stderr // stdout is the JSON stream
+	}
 	var lines []string
 	for _, s := range plan.Active() {
 		what := plan.DestroyCommand(s)
@@ -101,14 +117,14 @@ func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes bool) 
 		}
 		lines = append(lines, fmt.Sprintf("  %-24s %s", s.Phase.Name, what))
 	}
-	fmt.Fprintf(c.stdout, "Destroying deployment %s tears down, in this order:\n%s\n", st.DeploymentID, strings.Join(lines, "\n"))
+	fmt.Fprintf(w, "Destroying deployment %s tears down, in this order:\n%s\n", st.DeploymentID, strings.Join(lines, "\n"))
 	if yes {
 		return nil
 	}
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
 		return usageErrorf("refusing to destroy without confirmation: there is no terminal to ask; pass --yes")
 	}
-	fmt.Fprint(c.stdout, "Type yes to continue: ")
+	fmt.Fprint(w, "Type yes to continue: ")
 	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
 		return &exitError{code: exitFailure, err: fmt.Errorf("destroy cancelled")}
@@ -117,7 +133,7 @@ func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes bool) 
 }
 
 // runPlan executes a plan under signal handling, as apply and destroy do.
-func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.Infra, grace time.Duration) (*statestore.Run, error) {
+func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.Infra, grace time.Duration, out output) (*statestore.Run, error) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -133,6 +149,10 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 		Version:   version(),
 		Env:       c.env,
 		Infra:     infra,
+	}
+	if out.json() {
+		stream := &streamObserver{w: c.stdout}
+		runner.Observer, runner.Output = stream, stream
 	}
 	return runner.Apply(plan)
 }
@@ -150,13 +170,16 @@ func (c *cli) heartbeat() time.Duration {
 }
 
 // onExit runs the user's hook once the run has ended, whatever its outcome.
-func (c *cli) onExit(command string, run *statestore.Run) {
+func (c *cli) onExit(command string, run *statestore.Run, out output) {
 	if command == "" || run == nil {
 		return
 	}
 	cmd := exec.Command("bash", "-c", command)
 	cmd.Env = append(append([]string(nil), c.env...), "K0FLOW_RUN_ID="+run.RunID, "K0FLOW_OUTCOME="+run.Outcome)
 	cmd.Stdout, cmd.Stderr = c.stdout, c.stderr
+	if out.json() {
+		cmd.Stdout = c.stderr // stdout is the JSON stream
+	}
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintf(c.stderr, "Warning: --on-exit command failed: %v\n", err)
 	}

@@ -63,6 +63,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"killpid":    cmdKillpid,
 			"exits":      cmdExits,
 			"compat":     cmdCompat,
+			"jsonstream": cmdJSONStream,
 		},
 	}
 }

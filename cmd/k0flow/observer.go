@@ -27,6 +27,11 @@ func (o *textObserver) PhaseStillRunning(step *phases.Step, elapsed time.Duratio
 	fmt.Fprintln(o.w, o.paint.dim(fmt.Sprintf("%s: still running [%s elapsed]", step.Phase.Name, elapsed.Round(time.Second))))
 }
 
+// InfraSynced says the outputs cache was brought up to date for a phase.
+func (o *textObserver) InfraSynced(step *phases.Step, reason string, _ bool) {
+	fmt.Fprintf(o.w, "      infra sync: %s\n", reason)
+}
+
 // PhaseStopping says what a signal does to the running phase.
 func (o *textObserver) PhaseStopping(step *phases.Step, sig os.Signal, grace time.Duration, second bool) {
 	name := step.Phase.Name
