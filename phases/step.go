@@ -147,6 +147,9 @@ func (r *Runner) complete(step *Step, res Result) error {
 	err := r.updateState(func(st *statestore.State, run *statestore.Run) {
 		rec = run.Phases.Get(step.Phase.Name)
 		ended(rec, statestore.StatusCompleted, res)
+		if r.plan.Kind == statestore.KindApply {
+			rec.DestroyCommand, rec.DestroyDir = recordedDestroy(r.plan.Workflow, step.Resolved)
+		}
 		st.PhaseCompleted(step.Phase.Name, statestore.Now())
 	})
 	r.event("", statestore.Event{Action: "phase_completed", Phase: step.Phase.Name, Message: "Phase completed: " + step.Phase.Name})
@@ -268,4 +271,22 @@ func environ(base []string, res *workflow.Resolved, own ...string) []string {
 		env = append(env, k+"="+res.Env[k])
 	}
 	return append(env, own...)
+}
+
+// recordedDestroy is a completed phase's destroy command as the state keeps
+// it: nothing when the phase has none or it holds a sensitive value.
+func recordedDestroy(w *workflow.Workflow, res *workflow.Resolved) ([]string, string) {
+	if res == nil || res.Destroy == nil {
+		return nil, ""
+	}
+	for _, secret := range res.Destroy.Secret {
+		if secret {
+			return nil, ""
+		}
+	}
+	dir := w.RelDir(res.Dir)
+	if dir == "." {
+		dir = ""
+	}
+	return res.Destroy.Args(), dir
 }

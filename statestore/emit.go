@@ -313,6 +313,14 @@ func writePhases(e emitter, l PhaseList) {
 		e.optStr(8, "definition_checksum", p.DefinitionChecksum)
 		e.optStr(8, "message", p.Message)
 		e.time(8, "infra_cache_timestamp", p.InfraCacheTimestamp)
+		if len(p.DestroyCommand) > 0 {
+			argv := make([]any, len(p.DestroyCommand))
+			for i, a := range p.DestroyCommand {
+				argv[i] = a
+			}
+			e.value(8, "destroy_command", argv)
+		}
+		e.optStr(8, "destroy_dir", p.DestroyDir)
 	}
 }
 

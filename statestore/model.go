@@ -163,6 +163,12 @@ type PhaseRecord struct {
 	// InfraCacheTimestamp is the cache a phase that reads infra.* started
 	// with, so its age at that moment can be told later.
 	InfraCacheTimestamp *time.Time `yaml:"infra_cache_timestamp,omitempty" json:"infra_cache_timestamp,omitempty"`
+	// DestroyCommand and DestroyDir are the phase's destroy command as it
+	// stood when the phase completed (argv; dir relative to the workflow
+	// file), so that a phase later removed from the workflow can still be
+	// torn down. Not recorded when the command holds a sensitive value.
+	DestroyCommand []string `yaml:"destroy_command,omitempty" json:"destroy_command,omitempty"`
+	DestroyDir     string   `yaml:"destroy_dir,omitempty" json:"destroy_dir,omitempty"`
 }
 
 // PhaseList keeps a run's phases in execution order; it is written as a
@@ -210,6 +216,16 @@ func (p *PhaseRecord) node() *yaml.Node {
 	}
 	if p.InfraCacheTimestamp != nil {
 		add("infra_cache_timestamp", stamp(*p.InfraCacheTimestamp))
+	}
+	if len(p.DestroyCommand) > 0 {
+		argv := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, a := range p.DestroyCommand {
+			argv.Content = append(argv.Content, str(a))
+		}
+		add("destroy_command", argv)
+	}
+	if p.DestroyDir != "" {
+		add("destroy_dir", str(p.DestroyDir))
 	}
 	return n
 }

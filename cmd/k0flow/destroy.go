@@ -12,6 +12,7 @@ import (
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
 	"golang.org/x/term"
 )
 
@@ -32,6 +33,7 @@ func cmdDestroy(c *cli, args []string) error {
 	var wa workflowArgs
 	wa.add(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	forget := fs.StringArray("forget", nil, "a phase removed from the workflow whose resources you tore down by hand: archive without running its destroy command (repeatable)")
 	var out output
 	out.add(fs)
 	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
@@ -70,7 +72,10 @@ func cmdDestroy(c *cli, args []string) error {
 	if err := setInfra(l, st); err != nil {
 		return err
 	}
-	plan, diags := phases.NewDestroyPlan(l.wf, l.scope, st)
+	if err := checkForget(l.wf, st, *forget); err != nil {
+		return err
+	}
+	plan, diags := phases.NewDestroyPlan(l.wf, l.scope, st, *forget)
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return err
 	}
@@ -100,6 +105,26 @@ func cmdDestroy(c *cli, args []string) error {
 		return nil
 	}
 	fmt.Fprintln(c.stdout, msg)
+	return nil
+}
+
+// checkForget refuses --forget for a phase that is not a deployed phase
+// removed from the workflow.
+func checkForget(w *workflow.Workflow, st *statestore.State, forget []string) error {
+	removed := map[string]bool{}
+	var names []string
+	for _, r := range phases.RemovedPhases(w, st.DeploymentRuns) {
+		removed[r.Name] = true
+		names = append(names, r.Name)
+	}
+	for _, f := range forget {
+		if !removed[f] {
+			if len(names) == 0 {
+				return usageErrorf("--forget %s: no deployed phase has been removed from %s", f, w.Filename)
+			}
+			return usageErrorf("--forget %s: not a deployed phase removed from %s (those are: %s)", f, w.Filename, strings.Join(names, ", "))
+		}
+	}
 	return nil
 }
 

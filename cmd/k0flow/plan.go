@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/k0flow/k0flow/phases"
@@ -141,6 +142,15 @@ func printPlan(c *cli, plan *phases.Plan) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Phase.Name, s.Action, reason)
 	}
 	tw.Flush()
+	if plan.State != nil {
+		for _, rm := range phases.RemovedPhases(plan.Workflow, plan.State.DeploymentRuns) {
+			how := "'k0flow destroy' runs its recorded destroy command (" + strings.Join(rm.Destroy, " ") + ")"
+			if rm.Destroy == nil {
+				how = "no destroy command was recorded: tear it down by hand, then 'k0flow destroy --forget " + rm.Name + "'"
+			}
+			fmt.Fprintf(c.stdout, "\nRemoved from %s but still deployed: %s (completed in run %s); %s.", plan.Workflow.Filename, rm.Name, rm.RunID, how)
+		}
+	}
 	fmt.Fprintf(c.stdout, "\nPlan: %d to run, %d to re-run, %d to reuse, %d not applicable.\n",
 		counts[phases.ActionRun], counts[phases.ActionRerun], counts[phases.ActionReuse], counts[phases.ActionNotApplicable])
 }
