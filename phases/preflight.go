@@ -19,24 +19,32 @@ func (p *Plan) Preflight() hcl.Diagnostics {
 	diags := p.Scope.CheckConditions(p.Workflow.Preconditions, true)
 	for _, s := range p.Active() {
 		diags = append(diags, p.Scope.CheckConditions(s.Phase.Preconditions, true)...)
-		if s.Resolved == nil {
+		diags = append(diags, MissingPrograms(s.Phase, s.Resolved)...)
+	}
+	return diags
+}
+
+// MissingPrograms reports a phase's run or check command whose program or
+// script does not exist, as validate, plan and apply say it.
+func MissingPrograms(ph *workflow.Phase, res *workflow.Resolved) hcl.Diagnostics {
+	if res == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for _, c := range []struct {
+		cmd  *workflow.Command
+		expr hcl.Expression
+	}{{res.Run, ph.Run}, {res.Check, ph.Check}} {
+		if c.cmd == nil {
 			continue
 		}
-		for _, c := range []struct {
-			cmd  *workflow.Command
-			expr hcl.Expression
-		}{{s.Resolved.Run, s.Phase.Run}, {s.Resolved.Check, s.Phase.Check}} {
-			if c.cmd == nil {
-				continue
-			}
-			if err := missingProgram(c.cmd, s.Resolved.Dir); err != nil {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Missing program or script",
-					Detail:   fmt.Sprintf("Phase %q: %v.", s.Phase.Name, err),
-					Subject:  c.expr.Range().Ptr(),
-				})
-			}
+		if err := missingProgram(c.cmd, res.Dir); err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Missing program or script",
+				Detail:   fmt.Sprintf("Phase %q: %v.", ph.Name, err),
+				Subject:  c.expr.Range().Ptr(),
+			})
 		}
 	}
 	return diags

@@ -116,6 +116,11 @@ func (r *Runner) terraformAction(ctx context.Context, step *Step, out io.Writer)
 // then: `terraform output -json` would put sensitive values in the log.
 func (r *Runner) runTerraform(ctx context.Context, step *Step, out io.Writer) error {
 	tf := r.Infra.TF
+	// terraform-exec asks `terraform version -json` before its first
+	// command; asked now, its answer is cached and stays out of the log.
+	if _, err := tf.Version(ctx); err != nil {
+		return err
+	}
 	tf.Stream(out)
 	defer tf.Stream(io.Discard)
 	if err := tf.Init(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 )
 
@@ -34,8 +35,11 @@ func cmdValidate(c *cli, args []string) error {
 	for _, p := range l.wf.Phases {
 		_, d := l.scope.Applicable(p)
 		diags = append(diags, d...)
-		_, d = l.scope.Resolve(p)
+		res, d := l.scope.Resolve(p)
 		diags = append(diags, d...)
+		if !d.HasErrors() && !res.Partial {
+			diags = append(diags, phases.MissingPrograms(p, res)...)
+		}
 	}
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return err
