@@ -2,15 +2,18 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
+
+	"github.com/k0flow/k0flow/workflow"
 )
 
 func init() {
 	register(&command{
 		name:    "completion",
 		summary: "Print a shell completion script for bash, zsh or fish",
-		usage:   "completion bash|zsh|fish",
+		usage:   "completion bash|zsh|fish   (completion phases [FILE] lists phase names for the scripts)",
 		example: "source <(k0flow completion bash)\nk0flow completion fish > ~/.config/fish/completions/k0flow.fish",
 		run:     cmdCompletion,
 	})
@@ -27,10 +30,16 @@ const (
 // word starts with a dash, so completion follows the commands themselves.
 const bashCompletion = `# k0flow completion for bash (and zsh through bashcompinit)
 _k0flow() {
-  local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]}
+  local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]} prev=${COMP_WORDS[COMP_CWORD-1]}
   if (( COMP_CWORD == 1 )); then
     COMPREPLY=($(compgen -W "@COMMANDS@" -- "$cur")); return
   fi
+  case $prev in
+  --only|--from|-only|-from)
+    COMPREPLY=($(compgen -W "$(k0flow completion phases 2>/dev/null)" -- "$cur")); return ;;
+  --var-file|-var-file)
+    COMPREPLY=($(compgen -f -X '!*.tfvars' -- "$cur") $(compgen -f -X '!*.tfvars.json' -- "$cur") $(compgen -d -- "$cur")); return ;;
+  esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$(k0flow "$cmd" --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")); return
   fi
@@ -56,12 +65,17 @@ complete -c k0flow -n "__fish_seen_subcommand_from infra" -a "@INFRA@"
 complete -c k0flow -n "__fish_seen_subcommand_from completion" -a "bash zsh fish"
 complete -c k0flow -n "__fish_seen_subcommand_from show diff" -a "@RUNS@ (k0flow history --output json 2>/dev/null | string match -r -g '\"run_id\": \"([^\"]*)\"')"
 complete -c k0flow -n "__fish_seen_subcommand_from apply plan destroy validate fmt" -a "(__fish_complete_suffix .hcl)"
+complete -c k0flow -n "__fish_seen_subcommand_from apply plan" -l only -l from -xa "(k0flow completion phases 2>/dev/null)"
+complete -c k0flow -n "__fish_seen_subcommand_from apply plan destroy validate" -l var-file -rF -a "(__fish_complete_suffix .tfvars)"
 `
 
 func cmdCompletion(c *cli, args []string) error {
 	fs := c.flags(find("completion"))
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() >= 1 && fs.Arg(0) == "phases" {
+		return c.completePhases(fs.Args()[1:])
 	}
 	if fs.NArg() != 1 {
 		return usageErrorf("usage: k0flow completion bash|zsh|fish")
@@ -83,5 +97,23 @@ func cmdCompletion(c *cli, args []string) error {
 	default:
 		return usageErrorf("no completion for %q: use bash, zsh or fish", fs.Arg(0))
 	}
+	return nil
+}
+
+// completePhases prints the phase names of FILE (default deploy.hcl), for
+// completing --only and --from: nothing when there is no such workflow.
+func (c *cli) completePhases(args []string) error {
+	file := "deploy.hcl"
+	if len(args) > 0 {
+		file = args[0]
+	}
+	if _, err := os.Stat(file); err != nil {
+		return nil
+	}
+	wf, diags := workflow.NewLoader().Load(file)
+	if wf == nil || diags.HasErrors() {
+		return nil
+	}
+	fmt.Fprintln(c.stdout, strings.Join(wf.PhaseNames(), " "))
 	return nil
 }
