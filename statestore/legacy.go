@@ -156,6 +156,21 @@ func (s *State) PhaseStatus(name string) string {
 	return rec.Status
 }
 
+// LastRecord is the newest record that says something about a phase, with
+// its run; nil when a finished destroy or nothing says anything.
+func (s *State) LastRecord(name string) (*Run, *PhaseRecord) {
+	rec := s.phaseRecord(name)
+	if rec == nil {
+		return nil, nil
+	}
+	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {
+		if s.DeploymentRuns[i].Phases.Get(name) == rec {
+			return s.DeploymentRuns[i], rec
+		}
+	}
+	return nil, nil
+}
+
 // phaseRecord is the newest record that says something about a phase: a
 // pending record of a run that never reached the phase says nothing, a
 // destroy undoes everything before it.

@@ -98,11 +98,50 @@ func toStatus(st *statestore.State) statusJSON {
 	}
 	s.CurrentRun = &statusRunJSON{RunID: run.RunID, Kind: run.Kind, Outcome: run.Outcome, StartedAt: run.StartedAt,
 		EndedAt: run.EndedAt, DurationSeconds: run.DurationSeconds, ResumedFrom: run.ResumedFrom, Error: run.Error}
-	for _, p := range run.Phases {
+	for _, name := range deploymentPhases(st, run) {
+		p := run.Phases.Get(name)
+		if p == nil {
+			// A run of --only or --from left this phase out: say what the
+			// deployment last did with it.
+			if from, rec := st.LastRecord(name); rec != nil {
+				s.Phases = append(s.Phases, statusPhaseJSON{Name: name, Status: rec.Status, DurationSeconds: rec.DurationSeconds,
+					Log: rec.Log, Message: "not in this run; " + rec.Status + " in run " + from.RunID})
+			}
+			continue
+		}
 		s.Phases = append(s.Phases, statusPhaseJSON{Name: p.Name, Status: p.Status, DurationSeconds: p.DurationSeconds,
 			ReusedFrom: p.ReusedFrom, Log: p.Log, Message: p.Message})
 	}
 	return s
+}
+
+// deploymentPhases orders the phases status shows: those of the newest
+// run of the same kind that took every phase, with the current run's own
+// where they are missing, so that a run of --only shows the others too.
+func deploymentPhases(st *statestore.State, run *statestore.Run) []string {
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	if run.ConfigSnapshot != nil && run.ConfigSnapshot.Selection != "" {
+		for i := len(st.DeploymentRuns) - 1; i >= 0; i-- {
+			r := st.DeploymentRuns[i]
+			if r.Kind == run.Kind && (r.ConfigSnapshot == nil || r.ConfigSnapshot.Selection == "") {
+				for _, p := range r.Phases {
+					add(p.Name)
+				}
+				break
+			}
+		}
+	}
+	for _, p := range run.Phases {
+		add(p.Name)
+	}
+	return names
 }
 
 func printStatus(w io.Writer, s statusJSON) {
