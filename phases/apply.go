@@ -112,6 +112,7 @@ func (r *Runner) start(plan *Plan) error {
 			Variables:        plan.Scope.Snapshot(),
 			Flags:            plan.Scope.FlagValues(),
 			Applicable:       plan.NotApplicable,
+			SensitiveDigests: plan.Options.Digest.SumAll(plan.Scope.SensitiveValues()),
 			Selection:        plan.Options.Selection(),
 			WorkflowFile:     plan.Workflow.Filename,
 			WorkflowChecksum: plan.Workflow.Checksum,

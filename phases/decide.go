@@ -2,8 +2,10 @@ package phases
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
 )
 
 // Action is what a run does with a phase.
@@ -23,6 +25,9 @@ type Options struct {
 	From  string // re-run this phase and every later one
 	Only  string // run just this phase
 	Fresh bool   // ignore earlier completions
+	// Digest digests definition parts, so a re-run can say what changed
+	// (nil: it says only that the definition changed).
+	Digest *statestore.Digester
 }
 
 // Selection describes the options for the run's config snapshot.
@@ -55,6 +60,8 @@ type PhaseFacts struct {
 	Checksum, Legacy string
 	AfterFrom        bool // at or after --from
 	AlwaysRun        bool // reuse = false
+	// Parts are the digested definition parts (Resolved.Parts).
+	Parts map[string]string
 }
 
 // Decide is the planner's rule for one applicable phase; history is the
@@ -103,6 +110,9 @@ func Decide(p PhaseFacts, opts Options, history []*statestore.Run) Decision {
 		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum || p.Legacy != "" && rec.DefinitionChecksum == p.Legacy {
 			return Decision{Action: ActionReuse, Reason: "completed in run " + origin, ReusedFrom: origin}
 		}
+		if what := changedParts(p.Parts, originRecord(rec, origin, history, name).DefinitionParts); what != "" {
+			return Decision{Action: ActionRerun, Reason: what + " changed since run " + origin}
+		}
 		return Decision{Action: ActionRerun, Reason: "definition (command, env or dir) changed since run " + origin}
 	case statestore.StatusFailed:
 		return Decision{Action: ActionRerun, Reason: "failed in run " + run.RunID}
@@ -148,4 +158,45 @@ func lastRecord(name string, history []*statestore.Run) (*statestore.Run, *state
 		}
 	}
 	return nil, nil
+}
+
+// originRecord is the record that completed a phase: rec itself, or, for a
+// reuse, the record in the run it was reused from.
+func originRecord(rec *statestore.PhaseRecord, origin string, history []*statestore.Run, name string) *statestore.PhaseRecord {
+	for _, r := range history {
+		if r.RunID == origin {
+			if o := r.Phases.Get(name); o != nil {
+				return o
+			}
+		}
+	}
+	return rec
+}
+
+// changedParts names the parts whose digests differ: "env GREETING",
+// "command and dir". "" when either side has none to compare.
+func changedParts(now, then map[string]string) string {
+	if len(now) == 0 || len(then) == 0 {
+		return ""
+	}
+	keys := map[string]bool{}
+	for k := range now {
+		keys[k] = true
+	}
+	for k := range then {
+		keys[k] = true
+	}
+	var changed []string
+	for _, k := range workflow.Keys(keys) {
+		if now[k] != then[k] {
+			changed = append(changed, strings.Replace(k, "env.", "env ", 1))
+		}
+	}
+	switch len(changed) {
+	case 0:
+		return ""
+	case 1:
+		return changed[0]
+	}
+	return strings.Join(changed[:len(changed)-1], ", ") + " and " + changed[len(changed)-1]
 }

@@ -94,3 +94,21 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestChangedParts(t *testing.T) {
+	then := map[string]string{"command": "a", "dir": "b", "env.X": "c"}
+	for _, tt := range []struct {
+		now  map[string]string
+		want string
+	}{
+		{map[string]string{"command": "a", "dir": "b", "env.X": "c"}, ""},
+		{map[string]string{"command": "a", "dir": "b", "env.X": "d"}, "env X"},
+		{map[string]string{"command": "z", "dir": "b"}, "command and env X"},
+		{map[string]string{"command": "z", "dir": "y", "env.X": "c", "env.Y": "n"}, "command, dir and env Y"},
+		{nil, ""},
+	} {
+		if got := changedParts(tt.now, then); got != tt.want {
+			t.Errorf("changedParts(%v) = %q, want %q", tt.now, got, tt.want)
+		}
+	}
+}

@@ -155,6 +155,7 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 		return step, nil
 	}
 	checksum, legacy := "", ""
+	var parts map[string]string
 	switch {
 	case !ph.NeedsInfra:
 		res, d := p.Scope.Resolve(ph)
@@ -163,15 +164,17 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 			return step, diags
 		}
 		step.Resolved, checksum, legacy = res, res.Checksum(), res.LegacyChecksum()
+		parts = p.Options.Digest.SumAll(res.Parts())
 	case p.Scope.InfraKnown():
 		// A prediction from the cache as it is: apply syncs and evaluates
 		// again at the phase's turn, and a terraform phase before it may
 		// still add the outputs it reads, so errors here are not final.
 		if res, d := p.Scope.Resolve(ph); !d.HasErrors() {
 			step.Resolved, checksum, legacy = res, res.Checksum(), res.LegacyChecksum()
+			parts = p.Options.Digest.SumAll(res.Parts())
 		}
 	}
-	step.Decision = Decide(PhaseFacts{Name: ph.Name, Checksum: checksum, Legacy: legacy, AfterFrom: afterFrom, AlwaysRun: ph.AlwaysRun},
+	step.Decision = Decide(PhaseFacts{Name: ph.Name, Checksum: checksum, Legacy: legacy, AfterFrom: afterFrom, AlwaysRun: ph.AlwaysRun, Parts: parts},
 		p.Options, history)
 	return step, diags
 }

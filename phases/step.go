@@ -66,7 +66,7 @@ func (r *Runner) resolve(step *Step) error {
 	from := r.plan.Options.From
 	afterFrom := from != "" && r.plan.Workflow.Phase(from).Index <= step.Phase.Index
 	step.Decision = Decide(PhaseFacts{Name: step.Phase.Name, Checksum: res.Checksum(), Legacy: res.LegacyChecksum(),
-		AfterFrom: afterFrom, AlwaysRun: step.Phase.AlwaysRun}, r.plan.Options, history)
+		AfterFrom: afterFrom, AlwaysRun: step.Phase.AlwaysRun, Parts: r.plan.Options.Digest.SumAll(res.Parts())}, r.plan.Options, history)
 	return nil
 }
 
@@ -91,6 +91,7 @@ func (r *Runner) execute(step *Step) error {
 		rec := run.Phases.Get(step.Phase.Name)
 		rec.Status, rec.StartedAt, rec.Log, rec.Reason = statestore.StatusRunning, &started, log, step.Reason
 		rec.DefinitionChecksum = step.Resolved.Checksum()
+		rec.DefinitionParts = r.plan.Options.Digest.SumAll(step.Resolved.Parts())
 	})
 	if err != nil {
 		return err

@@ -277,6 +277,13 @@ func writeSnapshot(e emitter, c *ConfigSnapshot) {
 		}
 		e.mapping(6, "applicable", m)
 	}
+	if len(c.SensitiveDigests) > 0 {
+		m := make(map[string]any, len(c.SensitiveDigests))
+		for k, v := range c.SensitiveDigests {
+			m[k] = v
+		}
+		e.mapping(6, "sensitive_digests", m)
+	}
 	e.optStr(6, "selection", c.Selection)
 	e.optStr(6, "workflow_file", c.WorkflowFile)
 	e.optStr(6, "workflow_checksum", c.WorkflowChecksum)
@@ -321,6 +328,13 @@ func writePhases(e emitter, l PhaseList) {
 			e.value(8, "destroy_command", argv)
 		}
 		e.optStr(8, "destroy_dir", p.DestroyDir)
+		if len(p.DefinitionParts) > 0 {
+			parts := make(map[string]any, len(p.DefinitionParts))
+			for k, v := range p.DefinitionParts {
+				parts[k] = v
+			}
+			e.value(8, "definition_parts", parts)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package statestore
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -131,9 +132,12 @@ type Owner struct {
 
 // ConfigSnapshot is what a run was started with.
 type ConfigSnapshot struct {
-	Variables        map[string]any    `yaml:"variables" json:"variables"`
-	Flags            map[string]any    `yaml:"flags" json:"flags"`
-	Applicable       map[string]string `yaml:"applicable,omitempty" json:"applicable,omitempty"`
+	Variables  map[string]any    `yaml:"variables" json:"variables"`
+	Flags      map[string]any    `yaml:"flags" json:"flags"`
+	Applicable map[string]string `yaml:"applicable,omitempty" json:"applicable,omitempty"`
+	// SensitiveDigests are keyed digests of the sensitive variables, whose
+	// values the snapshot does not hold: diff tells a changed secret by them.
+	SensitiveDigests map[string]string `yaml:"sensitive_digests,omitempty" json:"sensitive_digests,omitempty"`
 	Selection        string            `yaml:"selection,omitempty" json:"selection,omitempty"`
 	WorkflowFile     string            `yaml:"workflow_file,omitempty" json:"workflow_file,omitempty"`
 	WorkflowChecksum string            `yaml:"workflow_checksum,omitempty" json:"workflow_checksum,omitempty"`
@@ -169,6 +173,10 @@ type PhaseRecord struct {
 	// torn down. Not recorded when the command holds a sensitive value.
 	DestroyCommand []string `yaml:"destroy_command,omitempty" json:"destroy_command,omitempty"`
 	DestroyDir     string   `yaml:"destroy_dir,omitempty" json:"destroy_dir,omitempty"`
+	// DefinitionParts are keyed digests of the parts of the definition
+	// (command, dir, terraform_vars, env.NAME): when the checksum changes,
+	// they say what changed.
+	DefinitionParts map[string]string `yaml:"definition_parts,omitempty" json:"definition_parts,omitempty"`
 }
 
 // PhaseList keeps a run's phases in execution order; it is written as a
@@ -226,6 +234,13 @@ func (p *PhaseRecord) node() *yaml.Node {
 	}
 	if p.DestroyDir != "" {
 		add("destroy_dir", str(p.DestroyDir))
+	}
+	if len(p.DefinitionParts) > 0 {
+		parts := &yaml.Node{Kind: yaml.MappingNode}
+		for _, k := range sortedStrings(p.DefinitionParts) {
+			parts.Content = append(parts.Content, str(k), str(p.DefinitionParts[k]))
+		}
+		add("definition_parts", parts)
 	}
 	return n
 }
@@ -303,4 +318,13 @@ func (s *State) LastRun() *Run {
 		return nil
 	}
 	return s.DeploymentRuns[len(s.DeploymentRuns)-1]
+}
+
+func sortedStrings(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

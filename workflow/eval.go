@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -258,6 +259,19 @@ func (s *Scope) Snapshot() map[string]any {
 			continue
 		}
 		out[name] = GoValue(v)
+	}
+	return out
+}
+
+// SensitiveValues returns the sensitive variables' values as text (JSON),
+// to be digested, never shown or stored.
+func (s *Scope) SensitiveValues() map[string]string {
+	out := map[string]string{}
+	for name, v := range s.Vars {
+		if decl := s.w.Variable(name); decl != nil && decl.Sensitive {
+			data, _ := json.Marshal(GoValue(v))
+			out[name] = string(data)
+		}
 	}
 	return out
 }

@@ -75,11 +75,34 @@ type Resolved struct {
 // directory counts relative to the workflow's, so a checkout that is
 // moved or copied keeps its phases' checksums.
 func (r *Resolved) Checksum() string {
-	dir := r.Dir
-	if rel, err := filepath.Rel(r.base, r.Dir); err == nil && r.base != "" && rel != ".." && !strings.HasPrefix(rel, "../") {
-		dir = rel
+	return r.checksum(r.relDir())
+}
+
+// Parts are the definition's parts as text, for digests that say which one
+// changed: the command, the directory, the Terraform variables and each
+// environment variable.
+func (r *Resolved) Parts() map[string]string {
+	parts := map[string]string{"dir": r.relDir()}
+	if r.Run != nil {
+		data, _ := json.Marshal(r.Run.Args())
+		parts["command"] = string(data)
 	}
-	return r.checksum(dir)
+	if r.Terraform != "" {
+		parts["command"] = "terraform " + r.Terraform
+		data, _ := json.Marshal(r.TerraformVars)
+		parts["terraform_vars"] = string(data)
+	}
+	for k, v := range r.Env {
+		parts["env."+k] = v
+	}
+	return parts
+}
+
+func (r *Resolved) relDir() string {
+	if rel, err := filepath.Rel(r.base, r.Dir); err == nil && r.base != "" && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	return r.Dir
 }
 
 // LegacyChecksum is Checksum as k0flow computed it before it left the

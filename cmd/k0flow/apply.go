@@ -100,6 +100,9 @@ func (c *cli) prepare(l *loaded, store *statestore.Store, opts phases.Options) (
 	if err := setInfra(l, st); err != nil {
 		return nil, err
 	}
+	if opts.Digest, err = store.Digester(); err != nil {
+		return nil, err
+	}
 	plan, diags := phases.NewPlan(l.wf, l.scope, st, opts)
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return nil, err

@@ -67,7 +67,7 @@ func cmdDiff(c *cli, args []string) error {
 func diffRuns(a, b *statestore.Run) []change {
 	sa, sb := snapshotOf(a), snapshotOf(b)
 	out := []change{}
-	out = append(out, diffMaps("variables", sa.Variables, sb.Variables)...)
+	out = append(out, diffMaps("variables", withSecrets(sa), withSecrets(sb))...)
 	out = append(out, diffMaps("flags", sa.Flags, sb.Flags)...)
 	out = append(out, diffMaps("applicability", applicability(sa), applicability(sb))...)
 	out = append(out, diffMaps("workflow", map[string]any{"checksum": sa.WorkflowChecksum, "file": sa.WorkflowFile,
@@ -77,6 +77,31 @@ func diffRuns(a, b *statestore.Run) []change {
 	out = append(out, diffMaps("phases", phaseOutcomes(a), phaseOutcomes(b))...)
 	return out
 }
+
+// withSecrets is a snapshot's variables where a sensitive one, recorded as
+// "(sensitive)", carries its digest, so a changed secret shows as changed
+// (its value never shown).
+func withSecrets(s *statestore.ConfigSnapshot) map[string]any {
+	if len(s.SensitiveDigests) == 0 {
+		return s.Variables
+	}
+	m := make(map[string]any, len(s.Variables))
+	for k, v := range s.Variables {
+		m[k] = v
+	}
+	for k, d := range s.SensitiveDigests {
+		m[k] = sensitiveValue{digest: d}
+	}
+	return m
+}
+
+// sensitiveValue is a secret as diff compares it: equal when the digests
+// are, shown as (sensitive).
+type sensitiveValue struct{ digest string }
+
+func (sensitiveValue) String() string { return "(sensitive)" }
+
+func (v sensitiveValue) MarshalJSON() ([]byte, error) { return []byte(`"(sensitive)"`), nil }
 
 func snapshotOf(r *statestore.Run) *statestore.ConfigSnapshot {
 	if r.ConfigSnapshot == nil {
@@ -142,6 +167,11 @@ func printDiff(w io.Writer, a, b *statestore.Run, changes []change) {
 		if ch.Section != section {
 			section = ch.Section
 			fmt.Fprintf(w, "%s:\n", section)
+		}
+		_, fromSecret := ch.From.(sensitiveValue)
+		if _, toSecret := ch.To.(sensitiveValue); fromSecret && toSecret {
+			fmt.Fprintf(w, "  %s: changed (sensitive: values not shown)\n", ch.Key)
+			continue
 		}
 		fmt.Fprintf(w, "  %s: %s -> %s\n", ch.Key, shown(ch.From), shown(ch.To))
 	}

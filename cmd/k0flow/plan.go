@@ -66,6 +66,7 @@ func cmdPlan(c *cli, args []string) error {
 	if err := setInfra(l, st); err != nil {
 		return err
 	}
+	sel.opts.Digest = store.ReadDigester()
 	plan, diags := phases.NewPlan(l.wf, l.scope, st, sel.opts)
 	diags = append(diags, plan.Preflight()...)
 	if err := c.diagnostics(l.loader, diags); err != nil {
