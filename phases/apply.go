@@ -29,6 +29,12 @@ type ProgressObserver interface {
 	PhaseStopping(step *Step, sig os.Signal, grace time.Duration, second bool)
 }
 
+// RetryObserver is told when a failed phase will be tried again: an
+// Observer may implement it.
+type RetryObserver interface {
+	PhaseRetrying(step *Step, attempt, attempts, exitCode int, delay time.Duration)
+}
+
 // InfraObserver is told when the outputs cache was synced before a phase:
 // an Observer may implement it.
 type InfraObserver interface {

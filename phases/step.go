@@ -101,7 +101,7 @@ func (r *Runner) execute(step *Step) error {
 	if step.Phase.Terraform != "" {
 		res = r.terraform(step, log)
 	} else {
-		res = r.exec(step, step.command(r.plan.Kind), log)
+		res = r.execRetrying(step, log)
 	}
 	switch {
 	case res.Interrupted != nil:
@@ -290,4 +290,63 @@ func recordedDestroy(w *workflow.Workflow, res *workflow.Resolved) ([]string, st
 		dir = ""
 	}
 	return res.Destroy.Args(), dir
+}
+
+// execRetrying runs a phase's command, and again as its retry block says
+// while it fails: each attempt with its own log, recorded with its exit
+// code and duration, the phase's log the last one's. A signal during the
+// delay between attempts interrupts the phase.
+func (r *Runner) execRetrying(step *Step, log string) Result {
+	cmd := step.command(r.plan.Kind)
+	retry := step.Phase.Retry
+	base := log
+	started := statestore.Now()
+	res := r.exec(step, cmd, log)
+	if retry == nil || r.plan.Kind != statestore.KindApply {
+		return res
+	}
+	var attempts []statestore.Attempt
+	for n := 1; ; n++ {
+		attempts = append(attempts, statestore.Attempt{Attempt: n, StartedAt: &started,
+			DurationSeconds: statestore.Seconds(res.Duration), ExitCode: res.ExitCode, Log: log})
+		if res.OK() || res.Interrupted != nil || res.TimedOut || res.Err != nil || n >= retry.Attempts || !retry.Retries(res.ExitCode) {
+			break
+		}
+		r.recordAttempts(step, attempts, log)
+		r.event("", statestore.Event{Action: "phase_retried", Phase: step.Phase.Name,
+			Message: fmt.Sprintf("Phase %s: attempt %d of %d exited with code %d; retrying in %s", step.Phase.Name, n, retry.Attempts, res.ExitCode, retry.Delay)})
+		if o, ok := r.Observer.(RetryObserver); ok {
+			o.PhaseRetrying(step, n, retry.Attempts, res.ExitCode, retry.Delay)
+		}
+		if sig := r.sleep(retry.Delay); sig != nil {
+			return Result{Interrupted: sig, ExitCode: res.ExitCode}
+		}
+		log = strings.TrimSuffix(base, ".log") + fmt.Sprintf(".attempt-%d.log", n+1)
+		started = statestore.Now()
+		res = r.exec(step, cmd, log)
+	}
+	if len(attempts) > 1 {
+		r.recordAttempts(step, attempts, log)
+	}
+	return res
+}
+
+func (r *Runner) recordAttempts(step *Step, attempts []statestore.Attempt, log string) {
+	_ = r.update(func(run *statestore.Run) {
+		rec := run.Phases.Get(step.Phase.Name)
+		rec.Attempts = append([]statestore.Attempt(nil), attempts...)
+		rec.Log = log
+	})
+}
+
+// sleep waits d, or until a signal, which it returns.
+func (r *Runner) sleep(d time.Duration) os.Signal {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case sig := <-r.Signals:
+		return sig
+	}
 }

@@ -328,6 +328,18 @@ func writePhases(e emitter, l PhaseList) {
 			e.value(8, "destroy_command", argv)
 		}
 		e.optStr(8, "destroy_dir", p.DestroyDir)
+		if len(p.Attempts) > 0 {
+			e.line(8, "attempts")
+			e.b.WriteByte('\n')
+			for _, a := range p.Attempts {
+				e.b.WriteString("          - ")
+				e.raw(0, "attempt", strconv.Itoa(a.Attempt))
+				e.time(12, "started_at", a.StartedAt)
+				e.float(12, "duration_seconds", a.DurationSeconds)
+				e.raw(12, "exit_code", strconv.Itoa(a.ExitCode))
+				e.str(12, "log", a.Log)
+			}
+		}
 		if len(p.DefinitionParts) > 0 {
 			parts := make(map[string]any, len(p.DefinitionParts))
 			for k, v := range p.DefinitionParts {

@@ -177,6 +177,18 @@ type PhaseRecord struct {
 	// (command, dir, terraform_vars, env.NAME): when the checksum changes,
 	// they say what changed.
 	DefinitionParts map[string]string `yaml:"definition_parts,omitempty" json:"definition_parts,omitempty"`
+	// Attempts are the runs of a phase with a retry block, when there was
+	// more than one: each with its exit code, duration and log.
+	Attempts []Attempt `yaml:"attempts,omitempty" json:"attempts,omitempty"`
+}
+
+// Attempt is one run of a phase that was retried.
+type Attempt struct {
+	Attempt         int        `yaml:"attempt" json:"attempt"`
+	StartedAt       *time.Time `yaml:"started_at" json:"started_at"`
+	DurationSeconds *float64   `yaml:"duration_seconds" json:"duration_seconds"`
+	ExitCode        int        `yaml:"exit_code" json:"exit_code"`
+	Log             string     `yaml:"log" json:"log"`
 }
 
 // PhaseList keeps a run's phases in execution order; it is written as a
@@ -234,6 +246,15 @@ func (p *PhaseRecord) node() *yaml.Node {
 	}
 	if p.DestroyDir != "" {
 		add("destroy_dir", str(p.DestroyDir))
+	}
+	if len(p.Attempts) > 0 {
+		list := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, a := range p.Attempts {
+			var n yaml.Node
+			_ = n.Encode(a)
+			list.Content = append(list.Content, &n)
+		}
+		add("attempts", list)
 	}
 	if len(p.DefinitionParts) > 0 {
 		parts := &yaml.Node{Kind: yaml.MappingNode}

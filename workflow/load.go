@@ -250,6 +250,15 @@ func (w *Workflow) decodePhase(i int, b *phaseSchema) (*Phase, hcl.Diagnostics) 
 	}
 	p.AlwaysRun = b.Reuse != nil && !*b.Reuse
 	var diags hcl.Diagnostics
+	for i, rb := range b.Retries {
+		if i > 0 {
+			diags = append(diags, duplicate("retry", "block", b.Retries[0].DeclRange, rb.DeclRange))
+			continue
+		}
+		retry, d := decodeRetry(b.Name, rb)
+		diags = append(diags, d...)
+		p.Retry = retry
+	}
 	switch {
 	case b.Run != nil && b.Terraform != nil:
 		diags = append(diags, &hcl.Diagnostic{
@@ -304,6 +313,39 @@ func (w *Workflow) decodePhase(i int, b *phaseSchema) (*Phase, hcl.Diagnostics) 
 		}
 	}
 	return p, diags
+}
+
+func decodeRetry(phase string, b *retrySchema) (*Retry, hcl.Diagnostics) {
+	r := &Retry{Attempts: b.Attempts, OnExitCodes: b.OnExitCodes}
+	var diags hcl.Diagnostics
+	if b.Attempts < 1 || b.Attempts > 100 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid retry attempts",
+			Detail:   fmt.Sprintf("Phase %q: attempts counts every run of the phase, the first included: 1 to 100, not %d.", phase, b.Attempts),
+			Subject:  b.DeclRange.Ptr(),
+		})
+	}
+	delay, d := staticString(b.Delay, "0s")
+	diags = append(diags, d...)
+	if !d.HasErrors() {
+		dur, err := ParseDuration(delay)
+		if err != nil {
+			diags = append(diags, badValue("Invalid retry delay", err, b.Delay))
+		}
+		r.Delay = dur
+	}
+	for _, c := range b.OnExitCodes {
+		if c < 1 || c > 255 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid exit code",
+				Detail:   fmt.Sprintf("Phase %q: on_exit_codes lists exit codes 1 to 255, not %d.", phase, c),
+				Subject:  b.DeclRange.Ptr(),
+			})
+		}
+	}
+	return r, diags
 }
 
 // checkName refuses a block name that is taken or not an identifier, and

@@ -85,6 +85,8 @@ type Phase struct {
 	Terraform     string // "apply", "refresh" or "" for a command phase
 	Vars          hcl.Expression
 	Preconditions []*Condition
+	// Retry, when set, runs a failing phase again.
+	Retry *Retry
 	// AlwaysRun (reuse = false) makes the phase run on every apply, never
 	// reused: preflight checks and per-run bookkeeping.
 	AlwaysRun bool
@@ -92,6 +94,30 @@ type Phase struct {
 	// the runner syncs the cache before evaluating them.
 	NeedsInfra bool
 	DeclRange  hcl.Range
+}
+
+// Retry is a phase's retry block: up to Attempts runs in all, Delay apart,
+// when the exit code is one of OnExitCodes (any non-zero one when empty).
+type Retry struct {
+	Attempts    int
+	Delay       time.Duration
+	OnExitCodes []int
+}
+
+// Retries says whether a run that ended with code should be tried again.
+func (r *Retry) Retries(code int) bool {
+	if r == nil || code == 0 {
+		return false
+	}
+	if len(r.OnExitCodes) == 0 {
+		return true
+	}
+	for _, c := range r.OnExitCodes {
+		if c == code {
+			return true
+		}
+	}
+	return false
 }
 
 // HasDestroy says whether the phase sets a destroy command.

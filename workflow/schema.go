@@ -64,5 +64,13 @@ type phaseSchema struct {
 	Terraform     *hcl.Attribute     `hcl:"terraform,optional"`
 	Vars          hcl.Expression     `hcl:"vars,optional"`
 	Preconditions []*conditionSchema `hcl:"precondition,block"`
+	Retries       []*retrySchema     `hcl:"retry,block"`
 	DeclRange     hcl.Range          `hcl:",def_range"`
+}
+
+type retrySchema struct {
+	Attempts    int            `hcl:"attempts"`
+	Delay       hcl.Expression `hcl:"delay,optional"`
+	OnExitCodes []int          `hcl:"on_exit_codes,optional"`
+	DeclRange   hcl.Range      `hcl:",def_range"`
 }

@@ -247,6 +247,10 @@ func TestLoadErrors(t *testing.T) {
 		"duplicate var":     {"workflow \"t\" {}\nvariable \"a\" {}\nvariable \"a\" {}", "Duplicate variable"},
 		"bad default type":  {"workflow \"t\" {}\nvariable \"a\" {\n type = number\n default = \"x\"\n}", "Invalid default value"},
 		"undeclared flag":   {"workflow \"t\" {\n flags = { kof = true }\n}\nphase \"p\" {\n run = [\"true\"]\n when = flag.ko\n}", `Did you mean "kof"?`},
+		"retry attempts":    {"workflow \"t\" {}\nphase \"p\" {\n run = [\"true\"]\n retry {\n  attempts = 0\n }\n}", "Invalid retry attempts"},
+		"retry delay":       {"workflow \"t\" {}\nphase \"p\" {\n run = [\"true\"]\n retry {\n  attempts = 2\n  delay = \"soon\"\n }\n}", "Invalid retry delay"},
+		"retry exit code":   {"workflow \"t\" {}\nphase \"p\" {\n run = [\"true\"]\n retry {\n  attempts = 2\n  on_exit_codes = [0]\n }\n}", "Invalid exit code"},
+		"two retry blocks":  {"workflow \"t\" {}\nphase \"p\" {\n run = [\"true\"]\n retry {\n  attempts = 2\n }\n retry {\n  attempts = 3\n }\n}", "Duplicate retry"},
 		"vars on a command": {"workflow \"t\" {}\nphase \"p\" {\n run = [\"true\"]\n vars = {}\n}", "vars needs a terraform phase"},
 	}
 	for name, tt := range tests {

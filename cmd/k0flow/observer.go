@@ -27,6 +27,12 @@ func (o *textObserver) PhaseStillRunning(step *phases.Step, elapsed time.Duratio
 	fmt.Fprintln(o.w, o.paint.dim(fmt.Sprintf("%s: still running [%s elapsed]", step.Phase.Name, elapsed.Round(time.Second))))
 }
 
+// PhaseRetrying says a failed attempt will be followed by another.
+func (o *textObserver) PhaseRetrying(step *phases.Step, attempt, attempts, exitCode int, delay time.Duration) {
+	fmt.Fprintf(o.w, "[%d/%d] %s: attempt %d of %d %s (exit code %d); retrying in %s\n", step.Number, step.Total,
+		step.Phase.Name, attempt, attempts, o.paint.yellow("failed"), exitCode, delay)
+}
+
 // InfraSynced says the outputs cache was brought up to date for a phase.
 func (o *textObserver) InfraSynced(step *phases.Step, reason string, _ bool) {
 	fmt.Fprintf(o.w, "      infra sync: %s\n", reason)

@@ -199,6 +199,14 @@ func printTimeline(w io.Writer, r *statestore.Run, cacheAge map[string]float64) 
 			note += fmt.Sprintf("; infra cache %s old at start", seconds(&age))
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Status, start, seconds(p.DurationSeconds), bar, strings.TrimPrefix(note, "; "))
+		for _, a := range p.Attempts {
+			astart := "-"
+			if a.StartedAt != nil {
+				off := a.StartedAt.Sub(r.StartedAt).Seconds()
+				astart = "+" + seconds(&off)
+			}
+			fmt.Fprintf(tw, "    attempt %d\texit %d\t%s\t%s\t\tlog %s\n", a.Attempt, a.ExitCode, astart, seconds(a.DurationSeconds), a.Log)
+		}
 	}
 	tw.Flush()
 }

@@ -54,6 +54,9 @@ type streamEvent struct {
 	Grace     *float64  `json:"grace_seconds,omitempty"`
 	Elapsed   *float64  `json:"elapsed_seconds,omitempty"`
 	Changed   *bool     `json:"outputs_changed,omitempty"`
+	Attempt   int       `json:"attempt,omitempty"`
+	Attempts  int       `json:"attempts,omitempty"`
+	Delay     *float64  `json:"delay_seconds,omitempty"`
 	Error     string    `json:"error,omitempty"`
 }
 
@@ -128,6 +131,14 @@ func (o *streamObserver) PhaseStopping(step *phases.Step, sig os.Signal, grace t
 		typ = "phase_killing"
 	}
 	o.emit(streamEvent{Type: typ, Phase: step.Phase.Name, Signal: phases.SignalName(sig), Grace: &g})
+}
+
+func (o *streamObserver) PhaseRetrying(step *phases.Step, attempt, attempts, exitCode int, delay time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.flushLine()
+	d := delay.Seconds()
+	o.emit(streamEvent{Type: "phase_retried", Phase: step.Phase.Name, Attempt: attempt, Attempts: attempts, ExitCode: &exitCode, Delay: &d})
 }
 
 func (o *streamObserver) InfraSynced(step *phases.Step, reason string, changed bool) {
