@@ -191,7 +191,10 @@ func quoteKey(s string) string {
 }
 
 func literalSafe(s string) bool {
-	if !strings.Contains(s, "\n") || strings.HasPrefix(s, " ") || strings.HasPrefix(s, "\n") {
+	// yaml.v3 refuses a tab at the start of a block line ("found a tab
+	// character where an indentation space is expected"), so a string
+	// with a tab is double-quoted, where \t is an escape.
+	if !strings.Contains(s, "\n") || strings.HasPrefix(s, " ") || strings.HasPrefix(s, "\n") || strings.Contains(s, "\t") {
 		return false
 	}
 	for _, r := range s {

@@ -22,6 +22,9 @@ func SplitKey(key string) ([]string, error) {
 		if p == "" {
 			return nil, fmt.Errorf("key %q: empty segment (keys look like wireguard.connected)", key)
 		}
+		if p == "<<" {
+			return nil, fmt.Errorf("key %q: << is YAML's merge key and cannot name a value", key)
+		}
 	}
 	return parts, nil
 }

@@ -14,7 +14,7 @@ func FuzzSideFileSet(f *testing.F) {
 		f.Add("azure_client_id", s)
 	}
 	f.Add("deep.key.path", "v")
-	for _, k := range []string{"<<", "&a", "*a", "a: b", "- x", "true", "null", "#c", "!!binary"} {
+	for _, k := range []string{"&a", "*a", "a: b", "- x", "true", "null", "#c", "!!binary"} {
 		f.Add(k, "v")
 	}
 	f.Fuzz(func(t *testing.T, key, value string) {

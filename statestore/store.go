@@ -231,6 +231,16 @@ func Encode(st *State) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(header)
 	head := *st
+	// yaml.v3 writes a string that spans lines as a literal block, which
+	// loses leading line breaks and cannot start with a tab: the values a
+	// script or Terraform stored go out double-quoted when they hold one.
+	head.Runtime = exactValues(st.Runtime)
+	head.DeploymentFlags = exactValues(st.DeploymentFlags)
+	if f := st.InfrastructureFacts; f != nil {
+		facts := *f
+		facts.Outputs = exactValues(f.Outputs)
+		head.InfrastructureFacts = &facts
+	}
 	head.DeploymentRuns = nil
 	if err := encodeTo(&buf, &head); err != nil {
 		return nil, err
