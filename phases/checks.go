@@ -16,7 +16,7 @@ func (p *Plan) RunChecks(env []string, stateDir, bin string) {
 		}
 		res := Exec(Proc{
 			Argv:    s.Resolved.Check.Args(),
-			Env:     environ(env, s.Resolved, "K0FLOW_PHASE="+s.Phase.Name, "K0FLOW_STATE_DIR="+stateDir, "K0FLOW_BIN="+bin),
+			Env:     PhaseEnv(env, p.Workflow, s, stateDir, bin, ""),
 			Dir:     s.Resolved.Dir,
 			Timeout: s.Resolved.Timeout,
 			Output:  io.Discard,

@@ -250,15 +250,25 @@ func openLog(path string) (*os.File, error) {
 // environ is what a phase process sees: the runner's environment, the
 // phase's env, and k0flow's own variables, which a phase cannot override.
 func (r *Runner) environ(step *Step) []string {
-	return environ(r.Env, step.Resolved,
-		"K0FLOW_RUN_ID="+r.run.RunID,
-		"K0FLOW_PHASE="+step.Phase.Name,
-		"K0FLOW_STATE_DIR="+r.Store.Dir,
-		"K0FLOW_BIN="+r.Bin,
-		"K0FLOW_WORKFLOW="+filepath.Join(r.plan.Workflow.Dir, filepath.Base(r.plan.Workflow.Filename)),
-		"K0FLOW_INFRA_MAX_AGE="+r.maxAge().String(),
-		"K0FLOW_VM_OUTPUT="+r.vmOutput(),
-	)
+	return PhaseEnv(r.Env, r.plan.Workflow, step, r.Store.Dir, r.Bin, r.run.RunID)
+}
+
+// PhaseEnv is what a phase's processes see, its command and its check,
+// whether apply runs them or plan runs the check: the base environment,
+// the phase's env, and k0flow's variables (K0FLOW_RUN_ID only in a run).
+func PhaseEnv(base []string, w *workflow.Workflow, step *Step, stateDir, bin, runID string) []string {
+	own := []string{
+		"K0FLOW_PHASE=" + step.Phase.Name,
+		"K0FLOW_STATE_DIR=" + stateDir,
+		"K0FLOW_BIN=" + bin,
+		"K0FLOW_WORKFLOW=" + filepath.Join(w.Dir, filepath.Base(w.Filename)),
+		"K0FLOW_INFRA_MAX_AGE=" + maxAge(w).String(),
+		"K0FLOW_VM_OUTPUT=" + vmOutput(w),
+	}
+	if runID != "" {
+		own = append([]string{"K0FLOW_RUN_ID=" + runID}, own...)
+	}
+	return environ(base, step.Resolved, own...)
 }
 
 func environ(base []string, res *workflow.Resolved, own ...string) []string {

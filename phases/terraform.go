@@ -139,15 +139,15 @@ func (r *Runner) runTerraform(ctx context.Context, step *Step, out io.Writer) er
 	return fmt.Errorf("unknown terraform action %q", step.Phase.Terraform)
 }
 
-func (r *Runner) maxAge() time.Duration {
-	if r.Infra != nil {
-		return r.Infra.MaxAge
+func maxAge(w *workflow.Workflow) time.Duration {
+	if t := w.Terraform; t != nil {
+		return t.MaxAge
 	}
 	return workflow.DefaultMaxAge
 }
 
-func (r *Runner) vmOutput() string {
-	if t := r.plan.Workflow.Terraform; t != nil {
+func vmOutput(w *workflow.Workflow) string {
+	if t := w.Terraform; t != nil {
 		return t.VMOutput
 	}
 	return "vm_details"
