@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/k0flow/k0flow/statestore"
@@ -61,8 +62,33 @@ type Runner struct {
 	began time.Time // monotonic, for the run's duration
 }
 
-// ErrInterrupted is returned when a signal stopped the run.
+// ErrInterrupted matches (errors.Is) the error of a run a signal stopped.
 var ErrInterrupted = errors.New("run interrupted")
+
+// InterruptedError is a run a signal stopped. Its exit code is the shell's
+// for the signal: 130 for SIGINT and SIGTERM, 129 for SIGHUP.
+type InterruptedError struct{ Signal os.Signal }
+
+func (e *InterruptedError) Error() string {
+	if e.Signal == nil {
+		return ErrInterrupted.Error()
+	}
+	return ErrInterrupted.Error() + " by " + SignalName(e.Signal)
+}
+
+func (e *InterruptedError) Is(target error) bool { return target == ErrInterrupted }
+
+// ExitCode is 129 for SIGHUP (the terminal or SSH session went away), 130
+// otherwise, as operators' scripts expect of an interrupted command.
+func (e *InterruptedError) ExitCode() int {
+	if e.Signal == syscall.SIGHUP {
+		return 129
+	}
+	return 130
+}
+
+// ExitCode makes a phase failure exit 1.
+func (e *PhaseError) ExitCode() int { return 1 }
 
 // PhaseError is returned when a phase failed and stopped the run.
 type PhaseError struct {
@@ -84,7 +110,7 @@ func (r *Runner) Apply(plan *Plan) (*statestore.Run, error) {
 	var runErr error
 	for _, step := range plan.Active() {
 		if sig := r.pendingSignal(); sig != nil {
-			runErr = ErrInterrupted
+			runErr = &InterruptedError{Signal: sig}
 			break
 		}
 		if runErr = r.step(step); runErr != nil {

@@ -187,7 +187,7 @@ func (r *Runner) interrupted(step *Step, res *Result, sig os.Signal) error {
 	if err := r.stop(step, res, statestore.StatusInterrupted, "interrupted by "+SignalName(sig), ""); err != nil {
 		return err
 	}
-	return ErrInterrupted
+	return &InterruptedError{Signal: sig}
 }
 
 // stop records a phase that did not complete, and the run's error.

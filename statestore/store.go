@@ -72,6 +72,10 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
+// ExitCode says a state that cannot be used is invalid input (2): nothing
+// was changed.
+func (e *LoadError) ExitCode() int { return 2 }
+
 // Exists says whether the deployment has a state file yet.
 func (s *Store) Exists() (bool, error) {
 	_, _, err := s.storage.Read(StateFile)

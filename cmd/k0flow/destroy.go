@@ -160,8 +160,13 @@ func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes, strea
 // runPlan executes a plan under signal handling, as apply and destroy do.
 func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.Infra, grace time.Duration, out output) (*statestore.Run, error) {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP is a closed terminal or SSH session: stop the phase as for
+	// SIGTERM rather than leave it running unsupervised. A closed pipe on
+	// stdout must not kill the runner mid-record either.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	signal.Ignore(syscall.SIGPIPE)
+	defer signal.Reset(syscall.SIGPIPE)
 	color, _ := c.useColor(colorArgs{mode: "auto"})
 	runner := &phases.Runner{
 		Store:     store,

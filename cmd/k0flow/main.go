@@ -12,17 +12,15 @@ import (
 	"strings"
 
 	"github.com/k0flow/k0flow/internal/suggest"
-	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/spf13/pflag"
 )
 
 // Exit codes, as documented in docs/troubleshooting.md.
 const (
-	exitOK          = 0
-	exitFailure     = 1
-	exitUsage       = 2
-	exitInterrupted = 130
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
 )
 
 type command struct {
@@ -159,9 +157,10 @@ func (c *cli) exit(err error) int {
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
 	}
+	// Errors carry their exit code (ExitCode); anything else is a failure.
 	code := exitFailure
+	var coded interface{ ExitCode() int }
 	var ee *exitError
-	var le *statestore.LoadError
 	var locked *statestore.LockedError
 	switch {
 	case errors.As(err, &ee):
@@ -169,10 +168,8 @@ func (c *cli) exit(err error) int {
 		if ee.err == nil {
 			return code
 		}
-	case errors.Is(err, phases.ErrInterrupted):
-		code = exitInterrupted
-	case errors.As(err, &le):
-		code = exitUsage
+	case errors.As(err, &coded):
+		code = coded.ExitCode()
 	case errors.As(err, &locked):
 		err = fmt.Errorf("another k0flow run is in progress: %w; wait for it to finish", err)
 	}

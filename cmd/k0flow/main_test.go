@@ -239,7 +239,7 @@ func cmdKillpid(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 || neg {
 		ts.Fatalf("usage: killpid SIGNAL FILE")
 	}
-	sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL}[args[0]]
+	sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "HUP": syscall.SIGHUP}[args[0]]
 	if sig == 0 {
 		ts.Fatalf("unknown signal %s", args[0])
 	}
@@ -247,5 +247,7 @@ func cmdKillpid(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	ts.Check(err)
-	_ = syscall.Kill(-pid, sig)
+	if syscall.Kill(-pid, sig) != nil {
+		_ = syscall.Kill(pid, sig) // not a group leader: the process alone
+	}
 }
