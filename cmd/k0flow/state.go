@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/k0flow/k0flow/statestore"
+	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,7 +42,7 @@ func cmdState(c *cli, args []string) error {
 	phase := fs.String("phase", "", "event add: the phase the event belongs to")
 	ownerPID := fs.Int("owner-pid", 0, "run start, phase mark: the pid of the calling script (default: k0flow's parent)")
 	fs.SetInterspersed(true)
-	if err := c.parseOutput(fs, args, &out); err != nil {
+	if err := c.parseOutput(fs, valuesAfterKey(fs, args), &out); err != nil {
 		return err
 	}
 	rest := fs.Args()
@@ -57,7 +58,7 @@ func cmdState(c *cli, args []string) error {
 		return c.stateGet(store, rest[1], out)
 	case "set":
 		if len(rest) != 3 {
-			return usageErrorf("usage: k0flow state set KEY VALUE (quote VALUE if it has spaces)")
+			return usageErrorf("usage: k0flow state set [--json | --string] KEY VALUE: flags go before KEY, everything after it is the value (quote VALUE if it has spaces)")
 		}
 		if *asJSON && *asString {
 			return usageErrorf("--json and --string exclude each other")
@@ -209,4 +210,44 @@ func stateUnset(store *statestore.Store, key string) error {
 		statestore.UnsetPath(st.Runtime, statestore.RuntimeKey(key))
 		return nil
 	})
+}
+
+// valuesAfterKey makes everything after `set KEY` (and `vm set NAME KEY`)
+// a value, never a flag: `k0flow state set note -h` stores "-h". Flags
+// are read before the key, as `state set --string KEY VALUE`.
+func valuesAfterKey(fs *pflag.FlagSet, args []string) []string {
+	positional := 0
+	want := -1 // positionals before the value starts
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return args
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			name := strings.TrimLeft(a, "-")
+			name, _, hasValue := strings.Cut(name, "=")
+			f := fs.Lookup(name)
+			if f == nil && len(name) == 1 {
+				f = fs.ShorthandLookup(name)
+			}
+			if f != nil && f.Value.Type() != "bool" && !hasValue {
+				i++ // the flag's value
+			}
+			continue
+		}
+		if positional == 0 {
+			switch a {
+			case "set":
+				want = 2 // set KEY
+			case "vm":
+				want = 4 // vm set NAME KEY
+			}
+		}
+		positional++
+		if want > 0 && positional == want {
+			out := append([]string(nil), args[:i+1]...)
+			return append(append(out, "--"), args[i+1:]...)
+		}
+	}
+	return args
 }
