@@ -266,7 +266,7 @@ cache_terraform_outputs() { "${K0FLOW_BIN:-k0flow}" infra sync >/dev/null; }
 cache_invalidate() { "${K0FLOW_BIN:-k0flow}" infra invalidate; }
 get_cached_infra() { _k0flow_value infra get "$1"; }
 get_vm_runtime_status() { _k0flow_value state vm get "$@"; }
-update_vm_runtime_status() { "${K0FLOW_BIN:-k0flow}" state vm set "$1" "$2" -- "$3"; }
+update_vm_runtime_status() { "${K0FLOW_BIN:-k0flow}" state vm set "$1" "$2" "$3"; }
 start_deployment_run() { "${K0FLOW_BIN:-k0flow}" state run start --owner-pid "$$"; }
 complete_deployment_run() { "${K0FLOW_BIN:-k0flow}" state run complete "${1:-success}"; }
 get_current_run_id() { _k0flow_value state run current; }
