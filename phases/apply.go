@@ -57,9 +57,10 @@ type Runner struct {
 	// it is still running (0: never).
 	Heartbeat time.Duration
 
-	run   *statestore.Run
-	plan  *Plan
-	began time.Time // monotonic, for the run's duration
+	run         *statestore.Run
+	plan        *Plan
+	eventWarned bool
+	began       time.Time // monotonic, for the run's duration
 }
 
 // ErrInterrupted matches (errors.Is) the error of a run a signal stopped.
@@ -217,8 +218,11 @@ func (r *Runner) event(deploymentID string, ev statestore.Event) {
 		deploymentID = r.plan.State.DeploymentID
 	}
 	// Events are a log for people and the notifier; losing one must not
-	// fail a deployment.
-	_ = r.Store.AppendEvent(deploymentID, ev)
+	// fail a deployment, but it is said, once a run.
+	if err := r.Store.AppendEvent(deploymentID, ev); err != nil && !r.eventWarned {
+		r.eventWarned = true
+		fmt.Fprintf(r.Output, "Warning: events are not being recorded: %v\n", err)
+	}
 }
 
 func (r *Runner) finish(runErr error) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,16 +30,34 @@ func (d *Dir) file(name string) string { return filepath.Join(d.Path, name) }
 // Location implements Storage.
 func (d *Dir) Location(name string) string { return d.file(name) }
 
-// Read implements Storage.
+// Read implements Storage. A file k0flow keeps is never a symbolic link:
+// a save replaces the file by renaming over it, which would leave a link's
+// target stale, so a link is refused rather than followed.
 func (d *Dir) Read(name string) ([]byte, string, error) {
-	data, err := os.ReadFile(d.file(name))
+	f, err := openNoFollow(d.file(name), os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", fmt.Errorf("%s: %w", d.file(name), ErrNotExist)
 	}
 	if err != nil {
 		return nil, "", err
 	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, "", err
+	}
 	return data, version(data), nil
+}
+
+// openNoFollow opens a file of the state directory without following a
+// symbolic link planted in its place (a link named .run.lock made a run
+// truncate its target; one named deployment-events.yaml got appended to).
+func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW, perm)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link; k0flow does not follow links in its state directory (they could point anywhere): remove it, or point state_dir at the real directory", path)
+	}
+	return f, err
 }
 
 func version(data []byte) string {
@@ -185,8 +204,25 @@ func (d *Dir) syncDir() error {
 	return dir.Sync()
 }
 
+// ensureDir makes the state directory 0700, or checks the one there: like
+// ssh with a loose key, k0flow refuses to write state (WireGuard keys, the
+// digest key) into a directory others can write to, where they could plant
+// links or replace files.
 func (d *Dir) ensureDir() error {
-	return os.MkdirAll(d.Path, 0o700)
+	info, err := os.Stat(d.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return os.MkdirAll(d.Path, 0o700)
+	}
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s is not a directory", d.Path)
+	}
+	if perm := info.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("state directory %s is writable by group or others (mode %04o): others could replace what k0flow keeps there; run chmod go-w %s", d.Path, perm, d.Path)
+	}
+	return nil
 }
 
 // Append implements Storage.
@@ -194,7 +230,7 @@ func (d *Dir) Append(name string, data []byte) error {
 	if err := d.ensureDir(); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(d.file(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openNoFollow(d.file(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
@@ -226,7 +262,7 @@ func (d *Dir) Lock(name string, holder LockHolder, wait bool) (Unlocker, error) 
 		return nil, err
 	}
 	path := d.file("." + name + ".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
