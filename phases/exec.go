@@ -1,11 +1,15 @@
 package phases
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -25,6 +29,8 @@ type Proc struct {
 	// OnSignal is told when a signal starts stopping the process (second:
 	// a repeated signal that kills it at once).
 	OnSignal func(sig os.Signal, grace time.Duration, second bool)
+	// OnStart is told the process group once the process runs.
+	OnStart func(pgid int)
 }
 
 // activity is an output writer that remembers when it was last written.
@@ -75,6 +81,9 @@ func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
 	if err := cmd.Start(); err != nil {
 		return Result{ExitCode: 127, Err: fmt.Errorf("start %s: %w", p.Argv[0], err), Duration: time.Since(start)}
 	}
+	if p.OnStart != nil {
+		p.OnStart(cmd.Process.Pid)
+	}
 	done := make(chan error, 1)
 	go func() {
 		err := cmd.Wait()
@@ -87,8 +96,9 @@ func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
 		done <- err
 	}()
 	res := supervise(cmd.Process.Pid, done, sigs, p.Timeout, grace, watch{p: p, out: out, start: start})
-	if res.Interrupted != nil || res.TimedOut {
-		// The phase is over; whatever it left running in its group goes too.
+	if !res.OK() {
+		// The phase failed or was stopped; whatever it left running in its
+		// group goes too. (A phase that succeeds may leave a daemon.)
 		signalGroup(cmd.Process.Pid, syscall.SIGKILL)
 	}
 	res.Duration = time.Since(start)
@@ -191,4 +201,37 @@ func SignalName(sig os.Signal) string {
 		return fmt.Sprintf("signal %d", int(s))
 	}
 	return sig.String()
+}
+
+// GroupAlive says whether any process of the process group pgid still
+// runs. A zombie (exited, its parent gone, not yet reaped by init) does
+// not count; /proc tells them apart where kill(2) cannot.
+func GroupAlive(pgid int) bool {
+	if pgid <= 0 {
+		return false
+	}
+	if err := syscall.Kill(-pgid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil || len(stats) == 0 {
+		return true // no /proc: kill(2) said yes
+	}
+	for _, path := range stats {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces, so read
+		// after its closing parenthesis.
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) >= 3 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && f[0] != "X" {
+			return true
+		}
+	}
+	return false
 }

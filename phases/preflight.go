@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/k0flow/k0flow/statestore"
 	"github.com/k0flow/k0flow/workflow"
 )
 
@@ -20,8 +21,37 @@ func (p *Plan) Preflight() hcl.Diagnostics {
 	for _, s := range p.Active() {
 		diags = append(diags, p.Scope.CheckConditions(s.Phase.Preconditions, true)...)
 		diags = append(diags, MissingPrograms(s.Phase, s.Resolved)...)
+		if s.Action != ActionReuse && s.Action != ActionNotSelected {
+			diags = append(diags, p.stillRunning(s.Phase.Name)...)
+		}
 	}
 	return diags
+}
+
+// stillRunning refuses to start a phase again while the processes of its
+// last, unfinished start still run: a runner killed outright, or a closed
+// terminal before SIGHUP was handled, leaves them behind, and two copies
+// of a deployment step must not run at once.
+func (p *Plan) stillRunning(name string) hcl.Diagnostics {
+	if p.State == nil {
+		return nil
+	}
+	run, rec := lastRecord(name, p.State.DeploymentRuns)
+	if rec == nil || rec.PGID == 0 || (rec.Status != statestore.StatusRunning && rec.Status != statestore.StatusInterrupted) {
+		return nil
+	}
+	if run.Outcome == statestore.OutcomeRunning {
+		return nil // a run in progress: plan says so, the run lock stops an apply
+	}
+	if !GroupAlive(rec.PGID) {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "A phase's processes are still running",
+		Detail: fmt.Sprintf("Phase %q was started by run %s and its processes (process group %d) still run. Wait for them or stop them (kill -TERM -- -%d), then apply again.",
+			name, run.RunID, rec.PGID, rec.PGID),
+	}}
 }
 
 // MissingPrograms reports a phase's run or check command whose program or

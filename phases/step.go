@@ -233,6 +233,9 @@ func (r *Runner) exec(step *Step, cmd *workflow.Command, log string) Result {
 		Timeout: step.Resolved.Timeout,
 		Output:  io.MultiWriter(r.Output, f),
 	}
+	p.OnStart = func(pgid int) {
+		_ = r.update(func(run *statestore.Run) { run.Phases.Get(step.Phase.Name).PGID = pgid })
+	}
 	if po, ok := r.Observer.(ProgressObserver); ok {
 		p.Heartbeat = r.Heartbeat
 		p.OnSilence = func(elapsed time.Duration) { po.PhaseStillRunning(step, elapsed) }

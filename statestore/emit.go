@@ -331,6 +331,9 @@ func writePhases(e emitter, l PhaseList) {
 			e.value(8, "destroy_command", argv)
 		}
 		e.optStr(8, "destroy_dir", p.DestroyDir)
+		if p.PGID != 0 {
+			e.raw(8, "pgid", strconv.Itoa(p.PGID))
+		}
 		if len(p.Attempts) > 0 {
 			e.line(8, "attempts")
 			e.b.WriteByte('\n')

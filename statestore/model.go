@@ -177,6 +177,10 @@ type PhaseRecord struct {
 	// (command, dir, terraform_vars, env.NAME): when the checksum changes,
 	// they say what changed.
 	DefinitionParts map[string]string `yaml:"definition_parts,omitempty" json:"definition_parts,omitempty"`
+	// PGID is the process group of the phase's command while it runs, so
+	// a later run can tell whether it still does (a runner killed outright
+	// leaves it).
+	PGID int `yaml:"pgid,omitempty" json:"pgid,omitempty"`
 	// Attempts are the runs of a phase with a retry block, when there was
 	// more than one: each with its exit code, duration and log.
 	Attempts []Attempt `yaml:"attempts,omitempty" json:"attempts,omitempty"`
@@ -246,6 +250,9 @@ func (p *PhaseRecord) node() *yaml.Node {
 	}
 	if p.DestroyDir != "" {
 		add("destroy_dir", str(p.DestroyDir))
+	}
+	if p.PGID != 0 {
+		add("pgid", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(p.PGID)})
 	}
 	if len(p.Attempts) > 0 {
 		list := &yaml.Node{Kind: yaml.SequenceNode}

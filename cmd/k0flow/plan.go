@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
@@ -73,7 +77,13 @@ func cmdPlan(c *cli, args []string) error {
 		return err
 	}
 	if !*noChecks {
-		plan.RunChecks(c.env, store.Dir, binPath())
+		sigs := make(chan os.Signal, 2)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		err := plan.RunChecks(c.env, store.Dir, binPath(), sigs, 10*time.Second)
+		signal.Stop(sigs)
+		if err != nil {
+			return err
+		}
 	}
 	if out.json() {
 		return c.printJSON(planToJSON(plan))
