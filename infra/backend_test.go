@@ -78,10 +78,27 @@ func TestInitArgs(t *testing.T) {
 	}
 }
 
-func TestVarArgs(t *testing.T) {
-	got := varArgs(map[string]any{"n": int64(3), "name": "a b", "tags": []any{"x"}, "on": true})
-	want := []string{"n=3", "name=a b", "on=true", `tags=["x"]`}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("varArgs = %v", got)
+func TestVarFileIsPrivateAndRemoved(t *testing.T) {
+	var path string
+	err := withVarFile(map[string]any{"n": int64(3), "password": "s3cr3t", "tags": []any{"x"}}, func(file string) error {
+		path = file
+		info, err := os.Stat(file)
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("mode %o, want 600", info.Mode().Perm())
+		}
+		data, _ := os.ReadFile(file)
+		if string(data) != `{"n":3,"password":"s3cr3t","tags":["x"]}` {
+			t.Errorf("file holds %s", data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("%s is still there", path)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -152,59 +151,70 @@ func (t *Terraform) Init(ctx context.Context) error {
 
 // Apply runs `terraform apply -auto-approve` with the given variables.
 func (t *Terraform) Apply(ctx context.Context, vars map[string]any) error {
-	opts := []tfexec.ApplyOption{}
-	for _, v := range varArgs(vars) {
-		opts = append(opts, tfexec.Var(v))
-	}
-	if err := t.tf.Apply(ctx, opts...); err != nil {
-		return fmt.Errorf("terraform apply: %w", err)
-	}
-	return nil
+	return withVarFile(vars, func(file string) error {
+		opts := []tfexec.ApplyOption{}
+		if file != "" {
+			opts = append(opts, tfexec.VarFile(file))
+		}
+		if err := t.tf.Apply(ctx, opts...); err != nil {
+			return fmt.Errorf("terraform apply: %w", err)
+		}
+		return nil
+	})
 }
 
 // Refresh runs `terraform refresh`.
 func (t *Terraform) Refresh(ctx context.Context, vars map[string]any) error {
-	opts := []tfexec.RefreshCmdOption{}
-	for _, v := range varArgs(vars) {
-		opts = append(opts, tfexec.Var(v))
-	}
-	if err := t.tf.Refresh(ctx, opts...); err != nil {
-		return fmt.Errorf("terraform refresh: %w", err)
-	}
-	return nil
+	return withVarFile(vars, func(file string) error {
+		opts := []tfexec.RefreshCmdOption{}
+		if file != "" {
+			opts = append(opts, tfexec.VarFile(file))
+		}
+		if err := t.tf.Refresh(ctx, opts...); err != nil {
+			return fmt.Errorf("terraform refresh: %w", err)
+		}
+		return nil
+	})
 }
 
 // Destroy runs `terraform destroy -auto-approve`.
 func (t *Terraform) Destroy(ctx context.Context, vars map[string]any) error {
-	opts := []tfexec.DestroyOption{}
-	for _, v := range varArgs(vars) {
-		opts = append(opts, tfexec.Var(v))
-	}
-	if err := t.tf.Destroy(ctx, opts...); err != nil {
-		return fmt.Errorf("terraform destroy: %w", err)
-	}
-	return nil
+	return withVarFile(vars, func(file string) error {
+		opts := []tfexec.DestroyOption{}
+		if file != "" {
+			opts = append(opts, tfexec.VarFile(file))
+		}
+		if err := t.tf.Destroy(ctx, opts...); err != nil {
+			return fmt.Errorf("terraform destroy: %w", err)
+		}
+		return nil
+	})
 }
 
-// varArgs renders -var assignments: text as it is, everything else as
-// JSON, which Terraform reads as an HCL expression.
-func varArgs(vars map[string]any) []string {
-	names := make([]string, 0, len(vars))
-	for k := range vars {
-		names = append(names, k)
+// withVarFile hands the variables to terraform in a .tfvars.json file
+// only its owner can read, removed afterwards: on the command line (-var)
+// a sensitive value would be visible to every user in ps and /proc.
+func withVarFile(vars map[string]any, fn func(file string) error) error {
+	if len(vars) == 0 {
+		return fn("")
 	}
-	sort.Strings(names)
-	out := make([]string, 0, len(names))
-	for _, k := range names {
-		v := vars[k]
-		if s, ok := v.(string); ok {
-			out = append(out, k+"="+s)
-			continue
-		}
-		data, _ := json.Marshal(v)
-		out = append(out, k+"="+string(data))
+	data, err := json.Marshal(vars)
+	if err != nil {
+		return fmt.Errorf("terraform variables: %w", err)
 	}
-	return out
+	f, err := os.CreateTemp("", "k0flow-*.tfvars.json") // 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return fn(f.Name())
 }
 
 // Ref is the terraform section of the state as detected now.
