@@ -55,11 +55,12 @@ type Decision struct {
 type PhaseFacts struct {
 	Name string
 	// Checksum is the phase's current definition ("" when it cannot be
-	// known yet); Legacy the same definition as an older k0flow summed it
-	// (Resolved.LegacyChecksum), also accepted as unchanged.
-	Checksum, Legacy string
-	AfterFrom        bool // at or after --from
-	AlwaysRun        bool // reuse = false
+	// known yet); Accepted are the same definition as older k0flows summed
+	// it (unkeyed, with an absolute dir), also taken as unchanged.
+	Checksum  string
+	Accepted  []string
+	AfterFrom bool // at or after --from
+	AlwaysRun bool // reuse = false
 	// Parts are the digested definition parts (Resolved.Parts).
 	Parts map[string]string
 }
@@ -107,7 +108,7 @@ func Decide(p PhaseFacts, opts Options, history []*statestore.Run) Decision {
 		}
 		// A completion without a checksum was migrated from the bash
 		// project: the bash orchestrator trusted it, and so do we.
-		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum || p.Legacy != "" && rec.DefinitionChecksum == p.Legacy {
+		if rec.DefinitionChecksum == "" || checksum == "" || rec.DefinitionChecksum == checksum || contains(p.Accepted, rec.DefinitionChecksum) {
 			return Decision{Action: ActionReuse, Reason: "completed in run " + origin, ReusedFrom: origin}
 		}
 		if what := changedParts(p.Parts, originRecord(rec, origin, history, name).DefinitionParts); what != "" {
@@ -199,4 +200,28 @@ func changedParts(now, then map[string]string) string {
 		return changed[0]
 	}
 	return strings.Join(changed[:len(changed)-1], ", ") + " and " + changed[len(changed)-1]
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// DefinitionSums is a resolved phase's definition checksum as recorded now
+// (keyed with the deployment's digest key, so that a guessed secret in
+// its env cannot be confirmed against it; plain SHA-256 without a key),
+// and the forms earlier k0flows recorded for the same definition.
+func DefinitionSums(res *workflow.Resolved, d *statestore.Digester) (string, []string) {
+	if res == nil {
+		return "", nil
+	}
+	accepted := []string{res.Checksum(), res.LegacyChecksum()}
+	if d == nil {
+		return res.Checksum(), accepted
+	}
+	return d.Sum(res.Definition()), accepted
 }

@@ -81,7 +81,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Decide(PhaseFacts{Name: tt.phase, Checksum: tt.sum, Legacy: tt.legacy, AfterFrom: tt.afterFrom, AlwaysRun: tt.always}, tt.opts, tt.history)
+			got := Decide(PhaseFacts{Name: tt.phase, Checksum: tt.sum, Accepted: []string{tt.legacy}, AfterFrom: tt.afterFrom, AlwaysRun: tt.always}, tt.opts, tt.history)
 			if got.Action != tt.want {
 				t.Fatalf("action = %q (%s), want %q", got.Action, got.Reason, tt.want)
 			}

@@ -154,7 +154,8 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 		p.NotApplicable[ph.Name] = app.Reason
 		return step, nil
 	}
-	checksum, legacy := "", ""
+	checksum := ""
+	var accepted []string
 	var parts map[string]string
 	switch {
 	case !ph.NeedsInfra:
@@ -163,18 +164,20 @@ func (p *Plan) step(ph *workflow.Phase, afterFrom bool, history []*statestore.Ru
 		if d.HasErrors() {
 			return step, diags
 		}
-		step.Resolved, checksum, legacy = res, res.Checksum(), res.LegacyChecksum()
+		step.Resolved = res
+		checksum, accepted = DefinitionSums(res, p.Options.Digest)
 		parts = p.Options.Digest.SumAll(res.Parts())
 	case p.Scope.InfraKnown():
 		// A prediction from the cache as it is: apply syncs and evaluates
 		// again at the phase's turn, and a terraform phase before it may
 		// still add the outputs it reads, so errors here are not final.
 		if res, d := p.Scope.Resolve(ph); !d.HasErrors() {
-			step.Resolved, checksum, legacy = res, res.Checksum(), res.LegacyChecksum()
+			step.Resolved = res
+			checksum, accepted = DefinitionSums(res, p.Options.Digest)
 			parts = p.Options.Digest.SumAll(res.Parts())
 		}
 	}
-	step.Decision = Decide(PhaseFacts{Name: ph.Name, Checksum: checksum, Legacy: legacy, AfterFrom: afterFrom, AlwaysRun: ph.AlwaysRun, Parts: parts},
+	step.Decision = Decide(PhaseFacts{Name: ph.Name, Checksum: checksum, Accepted: accepted, AfterFrom: afterFrom, AlwaysRun: ph.AlwaysRun, Parts: parts},
 		p.Options, history)
 	return step, diags
 }

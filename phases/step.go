@@ -66,7 +66,8 @@ func (r *Runner) resolve(step *Step) error {
 	}
 	from := r.plan.Options.From
 	afterFrom := from != "" && r.plan.Workflow.Phase(from).Index <= step.Phase.Index
-	step.Decision = Decide(PhaseFacts{Name: step.Phase.Name, Checksum: res.Checksum(), Legacy: res.LegacyChecksum(),
+	sum, accepted := DefinitionSums(res, r.plan.Options.Digest)
+	step.Decision = Decide(PhaseFacts{Name: step.Phase.Name, Checksum: sum, Accepted: accepted,
 		AfterFrom: afterFrom, AlwaysRun: step.Phase.AlwaysRun, Parts: r.plan.Options.Digest.SumAll(res.Parts())}, r.plan.Options, history)
 	return nil
 }
@@ -76,7 +77,7 @@ func (r *Runner) reuse(step *Step) error {
 	err := r.update(func(run *statestore.Run) {
 		rec = run.Phases.Get(step.Phase.Name)
 		rec.Status, rec.ReusedFrom, rec.Reason = statestore.StatusReused, step.ReusedFrom, step.Reason
-		rec.DefinitionChecksum = step.Resolved.Checksum()
+		rec.DefinitionChecksum, _ = DefinitionSums(step.Resolved, r.plan.Options.Digest)
 	})
 	if err != nil {
 		return err
@@ -91,7 +92,7 @@ func (r *Runner) execute(step *Step) error {
 	err := r.update(func(run *statestore.Run) {
 		rec := run.Phases.Get(step.Phase.Name)
 		rec.Status, rec.StartedAt, rec.Log, rec.Reason = statestore.StatusRunning, &started, log, step.Reason
-		rec.DefinitionChecksum = step.Resolved.Checksum()
+		rec.DefinitionChecksum, _ = DefinitionSums(step.Resolved, r.plan.Options.Digest)
 		rec.DefinitionParts = r.plan.Options.Digest.SumAll(step.Resolved.Parts())
 	})
 	if err != nil {

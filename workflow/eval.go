@@ -277,9 +277,14 @@ func (s *Scope) SensitiveValues() map[string]string {
 }
 
 // FlagValues returns the evaluated flags as plain Go values.
+// A flag computed from a sensitive value is recorded as "(sensitive)".
 func (s *Scope) FlagValues() map[string]any {
 	out := map[string]any{}
 	for k, v := range s.Flags {
+		if v.ContainsMarked() {
+			out[k] = "(sensitive)"
+			continue
+		}
 		out[k] = GoValue(v)
 	}
 	return out

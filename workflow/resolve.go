@@ -110,7 +110,16 @@ func (r *Resolved) relDir() string {
 // recorded then are still recognised where the checkout has not moved.
 func (r *Resolved) LegacyChecksum() string { return r.checksum(r.Dir) }
 
+// Definition is the canonical text of what Checksum sums (dir relative to
+// the workflow's), for a keyed digest of the same definition.
+func (r *Resolved) Definition() string { return string(r.definition(r.relDir())) }
+
 func (r *Resolved) checksum(dir string) string {
+	sum := sha256.Sum256(r.definition(dir))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func (r *Resolved) definition(dir string) []byte {
 	def := struct {
 		Run       []string          `json:"run,omitempty"`
 		Terraform string            `json:"terraform,omitempty"`
@@ -122,8 +131,7 @@ func (r *Resolved) checksum(dir string) string {
 		def.Run = r.Run.Args()
 	}
 	data, _ := json.Marshal(def) // maps marshal with sorted keys
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return data
 }
 
 // Resolve evaluates everything a phase needs to run.

@@ -179,6 +179,9 @@ func validateVariables(w *Workflow, vals map[string]cty.Value, from map[string]s
 		if !val.IsWhollyKnown() {
 			continue
 		}
+		if v.Sensitive {
+			val = val.Mark(sensitive) // so that a message computed from it is withheld
+		}
 		ctx := &hcl.EvalContext{
 			Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{v.Name: val})},
 			Functions: functions,
@@ -221,6 +224,11 @@ func evalCondition(ctx *hcl.EvalContext, c *Condition) (bool, string, hcl.Diagno
 		return true, "", nil
 	}
 	msgVal, d := c.ErrorMessage.Value(ctx)
+	if !d.HasErrors() && msgVal.ContainsMarked() {
+		// The message would print a secret (or a sensitive output): it is
+		// recorded and shown nowhere, as Terraform withholds it.
+		return false, "The condition is false; its error_message is withheld because it is computed from a sensitive value.", nil
+	}
 	msgVal, _ = msgVal.UnmarkDeep()
 	if d.HasErrors() || !msgVal.IsKnown() || msgVal.IsNull() {
 		return false, "The condition is false.", d
