@@ -50,26 +50,76 @@ func (s *State) MarkAbandoned(at time.Time) []string {
 			continue
 		}
 		ids = append(ids, r.RunID)
-		r.Outcome = OutcomeInterrupted
-		r.EndedAt = &at
-		r.DurationSeconds = Seconds(at.Sub(r.StartedAt))
-		phase := ""
-		for _, p := range r.Phases {
-			if p.Status == StatusRunning {
-				p.Status = StatusInterrupted
-				p.EndedAt = &at
-				phase = p.Name
-			}
-		}
-		owner := "its runner"
-		if r.Owner != nil {
-			owner = fmt.Sprintf("its runner (pid %d on %s)", r.Owner.PID, r.Owner.Host)
-		}
-		if r.Error == nil {
-			r.Error = &RunError{Phase: phase, Message: owner + " stopped without recording an outcome"}
-		}
+		markInterrupted(r, at)
 	}
 	return ids
+}
+
+// markInterrupted records a run whose runner is gone as interrupted.
+func markInterrupted(r *Run, at time.Time) {
+	r.Outcome = OutcomeInterrupted
+	r.EndedAt = &at
+	r.DurationSeconds = Seconds(at.Sub(r.StartedAt))
+	phase := ""
+	for _, p := range r.Phases {
+		if p.Status == StatusRunning {
+			p.Status = StatusInterrupted
+			p.EndedAt = &at
+			phase = p.Name
+		}
+	}
+	owner := "its runner"
+	if r.Owner != nil {
+		owner = fmt.Sprintf("its runner (pid %d on %s)", r.Owner.PID, r.Owner.Host)
+	}
+	if r.Error == nil {
+		r.Error = &RunError{Phase: phase, Message: owner + " stopped without recording an outcome"}
+	}
+}
+
+// LoadForReading loads the state for a command that only reads. A run
+// left running by a runner that is gone (its pid no longer runs on this
+// host) is shown as interrupted, in memory only: recording it is the next
+// writer's job, under the run lock, and a reader must never hold that
+// lock (a concurrent apply would be refused).
+func (s *Store) LoadForReading() (*State, []string, error) {
+	st, err := s.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []string
+	now := s.now()
+	for _, r := range st.DeploymentRuns {
+		if r.Outcome == OutcomeRunning && r.Owner != nil && !r.Owner.running() {
+			ids = append(ids, r.RunID)
+		}
+	}
+	if len(ids) > 0 {
+		st.markGone(ids, now)
+	}
+	return st, ids, nil
+}
+
+// running says whether a run's owner process still runs, as far as this
+// host can tell: a process on another host is taken to.
+func (o *Owner) running() bool {
+	if host, _ := os.Hostname(); host != o.Host {
+		return true
+	}
+	return o.PID > 0 && syscall.Kill(o.PID, 0) == nil
+}
+
+// markGone shows the given runs as interrupted (see MarkAbandoned).
+func (s *State) markGone(ids []string, at time.Time) {
+	gone := map[string]bool{}
+	for _, id := range ids {
+		gone[id] = true
+	}
+	for _, r := range s.DeploymentRuns {
+		if gone[r.RunID] {
+			markInterrupted(r, at)
+		}
+	}
 }
 
 // RecoverAbandoned marks runs left running by a runner that died as

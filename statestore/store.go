@@ -33,8 +33,14 @@ type Store struct {
 	// OnMigrate is told when that happens.
 	AutoMigrate bool
 	OnMigrate   func(*Migration)
+	// OnReadV1 is told when a read-only store shows a v1 file converted in
+	// memory.
+	OnReadV1 func()
 	storage     Storage
 	now         func() time.Time
+	// readOnly: this store only reads (status, history, show, plan, ...):
+	// it takes no lock, writes no cache and migrates a v1 file in memory.
+	readOnly bool
 }
 
 // Open returns the Store for a local state directory. Nothing is created
@@ -45,6 +51,16 @@ func Open(dir string) *Store {
 		dir = abs
 	}
 	return &Store{Dir: dir, storage: &Dir{Path: dir}, now: Now, AutoMigrate: true}
+}
+
+// OpenReadOnly returns the Store of a local state directory for a command
+// that only reads: reading is free. It creates nothing (no lock file, no
+// cache), works on a read-only directory, and never holds a lock a writer
+// needs; a v1 file is converted in memory, not migrated.
+func OpenReadOnly(dir string) *Store {
+	s := Open(dir)
+	s.readOnly = true
+	return s
 }
 
 // OpenStorage returns a Store over any Storage; dir is used for logs.
@@ -90,6 +106,20 @@ func (s *Store) Exists() (bool, error) {
 func (s *Store) Load() (*State, error) {
 	st, _, err := s.load()
 	var le *LegacyError
+	if errors.As(err, &le) && le.Version == 0 && s.readOnly {
+		data, _, rerr := s.storage.Read(StateFile)
+		if rerr != nil {
+			return nil, rerr
+		}
+		m, cerr := convertV1(data, s.now())
+		if cerr != nil {
+			return nil, &LoadError{Path: s.Path(), Err: cerr}
+		}
+		if s.OnReadV1 != nil {
+			s.OnReadV1()
+		}
+		return m.State, nil
+	}
 	if errors.As(err, &le) && le.Version == 0 && s.AutoMigrate {
 		unlock, lerr := s.storage.Lock("write", s.holder("migrate state"), true)
 		if lerr != nil {
@@ -126,7 +156,9 @@ func (s *Store) decode(data []byte) (*State, error) {
 	}
 	st, err := Decode(data)
 	if err == nil {
-		s.writeCache(sum, st)
+		if !s.readOnly {
+			s.writeCache(sum, st)
+		}
 		st.ensureMaps()
 	}
 	return st, err

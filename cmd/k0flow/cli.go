@@ -253,9 +253,15 @@ func (c *cli) noteRecovered(ids []string) {
 // readState loads the state for a reading command, after recording runs
 // whose runner died; "no state yet" is a clear error.
 func (c *cli) readState(flag string) (*statestore.Store, *statestore.State, error) {
-	store := c.open(c.stateDir(flag))
-	st, ids, err := store.LoadRecovered()
-	c.noteRecovered(ids)
+	store := statestore.OpenReadOnly(c.stateDir(flag))
+	store.OnReadV1 = func() {
+		fmt.Fprintf(c.stderr, "Note: %s is a v1 file of the bash project, shown converted; nothing was written. The next apply, or k0flow state migrate, migrates it.\n",
+			displayPath(store.Path()))
+	}
+	st, ids, err := store.LoadForReading()
+	for _, id := range ids {
+		fmt.Fprintf(c.stderr, "Note: run %s was left running by a runner that is gone; it is shown as interrupted (the next apply records it).\n", id)
+	}
 	if statestore.IsNotExist(err) {
 		return store, nil, noState(store)
 	}

@@ -62,10 +62,15 @@ func cmdPlan(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	store := c.openState(l.wf.StateDir)
-	st, err := store.Load()
+	// plan only reads: it takes no lock, so an apply is never refused
+	// because plan runs, and it writes nothing.
+	store := statestore.OpenReadOnly(l.wf.StateDir)
+	st, ids, err := store.LoadForReading()
 	if err != nil && !statestore.IsNotExist(err) {
 		return err
+	}
+	for _, id := range ids {
+		fmt.Fprintf(c.stderr, "Note: run %s was left running by a runner that is gone; it is shown as interrupted (the next apply records it).\n", id)
 	}
 	if err := setInfra(l, st); err != nil {
 		return err

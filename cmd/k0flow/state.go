@@ -55,7 +55,7 @@ func cmdState(c *cli, args []string) error {
 		if len(rest) != 2 {
 			return usageErrorf("usage: k0flow state get KEY")
 		}
-		return c.stateGet(store, rest[1], out)
+		return c.stateGet(statestore.OpenReadOnly(c.stateDir(*stateDir)), rest[1], out)
 	case "set":
 		if len(rest) != 3 {
 			return usageErrorf("usage: k0flow state set [--json | --string] KEY VALUE: flags go before KEY, everything after it is the value (quote VALUE if it has spaces)")
