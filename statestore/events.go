@@ -3,6 +3,7 @@ package statestore
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -16,6 +17,26 @@ type Event struct {
 	Message   string    `yaml:"message"`
 	Phase     string    `yaml:"phase,omitempty"`
 	RunID     string    `yaml:"run_id,omitempty"`
+}
+
+// node is the event as the events file holds it, its strings made to read
+// back exactly (exactNode: a message with a line break is double-quoted,
+// never a literal block that the entry's indentation would break).
+func (ev Event) node() (*yaml.Node, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	n.Content = append(n.Content, keyNode("timestamp"),
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!timestamp", Value: ev.Timestamp.Format(time.RFC3339Nano)})
+	for _, kv := range []struct{ k, v string }{{"action", ev.Action}, {"message", ev.Message}, {"phase", ev.Phase}, {"run_id", ev.RunID}} {
+		if kv.v == "" && (kv.k == "phase" || kv.k == "run_id") {
+			continue
+		}
+		v, err := exactNode(kv.v)
+		if err != nil {
+			return nil, err
+		}
+		n.Content = append(n.Content, keyNode(kv.k), v)
+	}
+	return n, nil
 }
 
 // AppendEvent adds one event to the events file, creating it on first use.
@@ -32,7 +53,11 @@ func (s *Store) appendEventLocked(deploymentID string, ev Event) error {
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = s.now()
 	}
-	entry, err := yaml.Marshal([]Event{ev})
+	node, err := ev.node()
+	if err != nil {
+		return fmt.Errorf("event %s: %w", ev.Action, err)
+	}
+	entry, err := yaml.Marshal(&yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{node}})
 	if err != nil {
 		return err
 	}

@@ -36,8 +36,8 @@ type Store struct {
 	// OnReadV1 is told when a read-only store shows a v1 file converted in
 	// memory.
 	OnReadV1 func()
-	storage     Storage
-	now         func() time.Time
+	storage  Storage
+	now      func() time.Time
 	// readOnly: this store only reads (status, history, show, plan, ...):
 	// it takes no lock, writes no cache and migrates a v1 file in memory.
 	readOnly bool

@@ -121,3 +121,24 @@ func cmdJSONStream(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 }
+
+// FuzzParseValue: state set's value typing never panics, a --string value
+// is kept as it is, and a typed value prints back as it was typed.
+func FuzzParseValue(f *testing.F) {
+	for _, s := range []string{"true", "false", "3", "0123", "-1", "{}", "1e9", "  7", "null", `{"a":[1,2]}`, "\tx\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if v, err := parseValue(raw, false, true); err != nil || v != raw {
+			t.Fatalf("--string %q gave %#v, %v", raw, v, err)
+		}
+		v, err := parseValue(raw, false, false)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if s, ok := v.(string); ok && s != raw {
+			t.Fatalf("%q stored as the string %q", raw, s)
+		}
+		_, _ = parseValue(raw, true, false)
+	})
+}
