@@ -64,6 +64,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"exits":      cmdExits,
 			"compat":     cmdCompat,
 			"jsonstream": cmdJSONStream,
+			"crashloop":  cmdCrashloop,
 		},
 	}
 }
