@@ -57,7 +57,11 @@ type State struct {
 	InfrastructureFacts *InfraFacts          `yaml:"infrastructure_facts,omitempty" json:"infrastructure_facts,omitempty"`
 	Runtime             map[string]any       `yaml:"runtime" json:"runtime"`
 	VMRuntimeStatus     map[string]*VMStatus `yaml:"vm_runtime_status,omitempty" json:"vm_runtime_status,omitempty"`
-	DeploymentRuns      []*Run               `yaml:"deployment_runs,omitempty" json:"deployment_runs,omitempty"` // Encode writes it
+	// SensitiveKeys are the runtime keys stored with state set --sensitive:
+	// shown as (sensitive) wherever they would appear, printed only by a
+	// state get of the key itself.
+	SensitiveKeys  []string `yaml:"sensitive_keys,omitempty" json:"sensitive_keys,omitempty"`
+	DeploymentRuns []*Run   `yaml:"deployment_runs,omitempty" json:"deployment_runs,omitempty"` // Encode writes it
 }
 
 // TerraformRef says where the deployment's Terraform state lives.

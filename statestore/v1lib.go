@@ -254,3 +254,45 @@ func (s *State) PhaseCompleted(name string, now time.Time) {
 		_ = s.SetV1("phase", name, now)
 	}
 }
+
+// MarkSensitive records that a runtime key holds a secret.
+func (s *State) MarkSensitive(key string) {
+	key = RuntimeKey(key)
+	for _, k := range s.SensitiveKeys {
+		if k == key {
+			return
+		}
+	}
+	s.SensitiveKeys = append(s.SensitiveKeys, key)
+}
+
+// Masked is a runtime value as it may be shown when key was asked for:
+// the value itself when key is a sensitive key (an explicit request),
+// else a copy in which every sensitive key below key reads (sensitive).
+func (s *State) Masked(key string, v any) any {
+	key = RuntimeKey(key)
+	m, ok := asMap(v)
+	if !ok || len(s.SensitiveKeys) == 0 {
+		return v
+	}
+	out := deepCopy(m)
+	for _, k := range s.SensitiveKeys {
+		if rest, ok := strings.CutPrefix(k, key+"."); ok {
+			if _, found := GetPath(out, rest); found {
+				_ = SetPath(out, rest, "(sensitive)")
+			}
+		}
+	}
+	return out
+}
+
+func deepCopy(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if sub, ok := asMap(v); ok {
+			v = deepCopy(sub)
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,6 +47,7 @@ type libFunc struct {
 var libFuncs = map[string]libFunc{
 	"get_state":             {1, libGetState},
 	"update_state":          {2, libUpdateState},
+	"update_secret":         {1, libUpdateSecret},
 	"phase_status":          {1, libPhaseStatus},
 	"phase_mark":            {3, libPhaseMark},
 	"phase_reset_from":      {2, libResetFrom},
@@ -135,7 +137,7 @@ func libGetState(c *cli, store *statestore.Store, a []string) error {
 		fmt.Fprintln(c.stdout, "null") // v1 printed null, exit 0
 		return nil
 	}
-	return printValue(c, v)
+	return printValue(c, st.Masked(a[0], v))
 }
 
 func libUpdateState(c *cli, store *statestore.Store, a []string) error {
@@ -145,6 +147,22 @@ func libUpdateState(c *cli, store *statestore.Store, a []string) error {
 			return st.SetVMFacts(v, statestore.Now()) // where update_vm_state records them
 		}
 		return st.SetV1(a[0], v, statestore.Now())
+	})
+}
+
+// update_secret KEY, the value on standard input: a runtime secret,
+// stored as text and shown only when asked for by name.
+func libUpdateSecret(c *cli, store *statestore.Store, a []string) error {
+	data, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		return err
+	}
+	return libUpdate(store, func(st *statestore.State) error {
+		if err := st.SetV1(a[0], string(data), statestore.Now()); err != nil {
+			return err
+		}
+		st.MarkSensitive(a[0])
+		return nil
 	})
 }
 

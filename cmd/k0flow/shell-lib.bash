@@ -63,6 +63,13 @@ update_runtime_state() {
   fi
   _k0flow update_state "$1" "$2"
 }
+# update_runtime_secret KEY VALUE: a secret (a token, a password) kept in
+# the state, shown as (sensitive) unless asked for by name; the value goes
+# to k0flow on standard input, never on a command line.
+update_runtime_secret() {
+  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || { _k0flow_say error "State file not found: $DEPLOYMENT_STATE_FILE"; return 1; }
+  printf '%s' "$2" | _k0flow update_secret "$1"
+}
 update_state() {
   if [[ -z "${_K0FLOW_UPDATE_STATE_WARNED-}" ]]; then
     _K0FLOW_UPDATE_STATE_WARNED=1

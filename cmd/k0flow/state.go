@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +39,8 @@ func cmdState(c *cli, args []string) error {
 	stateDir := fs.String("state-dir", "", "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
 	asJSON := fs.Bool("json", false, "set: read VALUE as JSON")
 	asString := fs.Bool("string", false, "set: store VALUE as a string, whatever it looks like")
+	sensitive := fs.Bool("sensitive", false, "set: VALUE is a secret: stored, shown as (sensitive), printed only by a state get of KEY itself")
+	fromStdin := fs.Bool("stdin", false, "set: read VALUE from standard input (keeps a secret off the command line)")
 	dryRun := fs.Bool("dry-run", false, "migrate: print the v2 state and change nothing")
 	reason := fs.String("reason", "", "phase mark: why (phase_mark_skipped's reason)")
 	phase := fs.String("phase", "", "event add: the phase the event belongs to")
@@ -57,17 +61,24 @@ func cmdState(c *cli, args []string) error {
 		}
 		return c.stateGet(statestore.OpenReadOnly(c.stateDir(*stateDir)), rest[1], out)
 	case "set":
+		if *fromStdin && len(rest) == 2 {
+			data, err := io.ReadAll(os.Stdin)
+			if err != nil {
+				return err
+			}
+			rest = append(rest, strings.TrimSuffix(string(data), "\n"))
+		}
 		if len(rest) != 3 {
 			return usageErrorf("usage: k0flow state set [--json | --string] KEY VALUE: flags go before KEY, everything after it is the value (quote VALUE if it has spaces)")
 		}
 		if *asJSON && *asString {
 			return usageErrorf("--json and --string exclude each other")
 		}
-		v, err := parseValue(rest[2], *asJSON, *asString)
+		v, err := parseValue(rest[2], *asJSON, *asString || *sensitive)
 		if err != nil {
 			return err
 		}
-		return stateSet(store, rest[1], v)
+		return stateSet(store, rest[1], v, *sensitive)
 	case "unset":
 		if len(rest) != 2 {
 			return usageErrorf("usage: k0flow state unset KEY")
@@ -107,7 +118,7 @@ func (c *cli) stateGet(store *statestore.Store, key string, out output) error {
 		return err
 	}
 	v, ok := c.lookup(st, key)
-	return c.answer(v, ok, out)
+	return c.answer(st.Masked(key, v), ok, out)
 }
 
 // answer prints a looked-up value: as JSON, or as the bash scripts expect
@@ -190,7 +201,7 @@ func fromJSON(v any) any {
 	return v
 }
 
-func stateSet(store *statestore.Store, key string, v any) error {
+func stateSet(store *statestore.Store, key string, v any, sensitive bool) error {
 	if _, err := statestore.SplitKey(key); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -200,6 +211,9 @@ func stateSet(store *statestore.Store, key string, v any) error {
 		}
 		if err := statestore.SetPath(st.Runtime, statestore.RuntimeKey(key), v); err != nil {
 			return err
+		}
+		if sensitive {
+			st.MarkSensitive(key)
 		}
 		return statestore.SetPath(st.Runtime, "updated_at", statestore.Now().Format("2006-01-02T15:04:05Z"))
 	})
