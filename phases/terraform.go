@@ -1,11 +1,16 @@
 package phases
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/k0flow/k0flow/statestore"
@@ -75,12 +80,21 @@ func (r *Runner) terraform(step *Step, log string) Result {
 		}
 	}()
 	start := time.Now()
+	groups := watchChildGroups(stop)
 	err = r.terraformAction(ctx, step, io.MultiWriter(r.Output, f))
 	close(stop)
 	res := Result{Duration: time.Since(start)}
 	select {
 	case res.Interrupted = <-sig:
 	default:
+	}
+	if err != nil || res.Interrupted != nil {
+		// terraform ran in its own process group (terraform-exec makes it
+		// and does not say which): what it left behind there, a local-exec
+		// provisioner's child, goes as a run phase's would.
+		for _, pgid := range groups() {
+			signalGroup(pgid, syscall.SIGKILL)
+		}
 	}
 	if err != nil {
 		res.ExitCode = 1
@@ -151,4 +165,54 @@ func vmOutput(w *workflow.Workflow) string {
 		return t.VMOutput
 	}
 	return "vm_details"
+}
+
+// watchChildGroups notes, until stop closes, the process groups led by
+// this process's children (terraform-exec starts terraform as one), and
+// returns a function that lists them.
+func watchChildGroups(stop <-chan struct{}) func() []int {
+	var mu sync.Mutex
+	seen := map[int]bool{}
+	me := os.Getpid()
+	scan := func() {
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, path := range stats {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			i := bytes.LastIndexByte(data, ')')
+			if i < 0 {
+				continue
+			}
+			f := strings.Fields(string(data[i+1:]))
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+			if len(f) >= 3 && f[1] == strconv.Itoa(me) && f[2] == strconv.Itoa(pid) {
+				mu.Lock()
+				seen[pid] = true
+				mu.Unlock()
+			}
+		}
+	}
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				scan()
+			}
+		}
+	}()
+	return func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []int
+		for pid := range seen {
+			out = append(out, pid)
+		}
+		return out
+	}
 }
