@@ -213,9 +213,21 @@ func GroupAlive(pgid int) bool {
 	if err := syscall.Kill(-pgid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
+	alive := false
+	scanned := forEachProc(func(_, _, pgrp int, state string) {
+		if pgrp == pgid && state != "Z" && state != "X" {
+			alive = true
+		}
+	})
+	return alive || !scanned // no /proc: kill(2) said yes
+}
+
+// forEachProc calls fn with each process's pid, parent, process group and
+// state letter, from /proc; it reports whether /proc could be read.
+func forEachProc(fn func(pid, ppid, pgrp int, state string)) bool {
 	stats, err := filepath.Glob("/proc/[0-9]*/stat")
 	if err != nil || len(stats) == 0 {
-		return true // no /proc: kill(2) said yes
+		return false
 	}
 	for _, path := range stats {
 		data, err := os.ReadFile(path)
@@ -229,9 +241,13 @@ func GroupAlive(pgid int) bool {
 			continue
 		}
 		f := strings.Fields(string(data[i+1:]))
-		if len(f) >= 3 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && f[0] != "X" {
-			return true
+		if len(f) < 3 {
+			continue
 		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		ppid, _ := strconv.Atoi(f[1])
+		pgrp, _ := strconv.Atoi(f[2])
+		fn(pid, ppid, pgrp, f[0])
 	}
-	return false
+	return true
 }

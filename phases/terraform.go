@@ -1,14 +1,11 @@
 package phases
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -175,24 +172,13 @@ func watchChildGroups(stop <-chan struct{}) func() []int {
 	seen := map[int]bool{}
 	me := os.Getpid()
 	scan := func() {
-		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-		for _, path := range stats {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				continue
-			}
-			i := bytes.LastIndexByte(data, ')')
-			if i < 0 {
-				continue
-			}
-			f := strings.Fields(string(data[i+1:]))
-			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-			if len(f) >= 3 && f[1] == strconv.Itoa(me) && f[2] == strconv.Itoa(pid) {
+		forEachProc(func(pid, ppid, pgrp int, _ string) {
+			if ppid == me && pgrp == pid {
 				mu.Lock()
 				seen[pid] = true
 				mu.Unlock()
 			}
-		}
+		})
 	}
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/k0flow/k0flow/infra"
 	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
 	"gopkg.in/yaml.v3"
 )
 
@@ -190,41 +191,17 @@ func libPhaseMark(c *cli, store *statestore.Store, a []string) error {
 	if len(a) > 3 {
 		m.Reason = a[3]
 	}
-	var ev *statestore.Event
-	var id string
-	err := libUpdate(store, func(st *statestore.State) (err error) {
-		id = st.DeploymentID
-		ev, err = st.MarkPhase(m, statestore.Now())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return c.event(store, id, ev)
+	return c.recordMark(store, libUpdate, m)
 }
 
 // phase_reset_from PHASE OWNER_PID: exit 1, silently, for a phase not in
 // the sequence, as v1.
 func libResetFrom(c *cli, store *statestore.Store, a []string) error {
-	order := statestore.PhaseSequence
-	if wf := c.workflowIfAny(); wf != nil {
-		order = wf.PhaseNames()
-	}
-	i := indexOf(order, a[0])
-	if i < 0 {
+	order := c.phaseOrder()
+	if indexOf(order, a[0]) < 0 {
 		return silent(exitFailure)
 	}
-	var ev *statestore.Event
-	var id string
-	err := libUpdate(store, func(st *statestore.State) (err error) {
-		id = st.DeploymentID
-		ev, err = st.ResetFrom(order[i:], c.libOwner(a[1]), c.inRun() != "", statestore.Now())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return c.event(store, id, ev)
+	return c.recordReset(store, libUpdate, order, a[0], c.libOwner(a[1]))
 }
 
 func indexOf(list []string, s string) int {
@@ -423,20 +400,11 @@ func libVMSummary(c *cli, store *statestore.Store, a []string) error {
 	}
 	v, _ := infra.Get(st.InfrastructureFacts, c.vmOutput())
 	vms, _ := v.(map[string]any)
-	for _, name := range sortedNames(vms) {
+	for _, name := range workflow.Keys(vms) {
 		vm, _ := vms[name].(map[string]any)
 		fmt.Fprintf(c.stdout, "%s: %v (%v)\n", name, vm["state"], vm["public_ip"])
 	}
 	return nil
-}
-
-func sortedNames(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // wg_assign BASE HOST...: v1's assign_wireguard_ips (the bash side works
@@ -480,7 +448,7 @@ func libWGIPs(c *cli, store *statestore.Store, a []string) error {
 		return err
 	}
 	peers := st.WireguardPeers()
-	for _, name := range sortedNames(peers) {
+	for _, name := range workflow.Keys(peers) {
 		peer, _ := peers[name].(map[string]any)
 		if ip, ok := peer["ip"]; ok && ip != nil && fmt.Sprint(ip) != "" {
 			fmt.Fprintf(c.stdout, "%s %v\n", name, ip)

@@ -100,11 +100,27 @@ func (c *cli) phaseApplicable(store *statestore.Store, name string) error {
 }
 
 func (c *cli) markPhase(store *statestore.Store, name, status, reason string, ownerPID int) error {
-	m := statestore.Mark{Phase: name, Status: status, Reason: reason, RunID: c.getenv("K0FLOW_RUN_ID"),
+	m := statestore.Mark{Phase: name, Status: status, Reason: reason, RunID: c.inRun(),
 		Self: c.getenv("K0FLOW_PHASE"), Owner: c.owner(ownerPID)}
+	return c.recordMark(store, update, m)
+}
+
+func (c *cli) resetFrom(store *statestore.Store, name string, ownerPID int) error {
+	order := c.phaseOrder()
+	if indexOf(order, name) < 0 {
+		return usageErrorf("unknown phase %q (phases: %v)", name, order)
+	}
+	return c.recordReset(store, update, order, name, c.owner(ownerPID))
+}
+
+// updater is a Store update with the caller's answer for "no state yet".
+type updater func(*statestore.Store, func(*statestore.State) error) error
+
+// recordMark records a script's phase mark, and the event v1 wrote with it.
+func (c *cli) recordMark(store *statestore.Store, upd updater, m statestore.Mark) error {
 	var id string
 	var ev *statestore.Event
-	err := update(store, func(st *statestore.State) (err error) {
+	err := upd(store, func(st *statestore.State) (err error) {
 		id = st.DeploymentID
 		ev, err = st.MarkPhase(m, statestore.Now())
 		return err
@@ -115,27 +131,29 @@ func (c *cli) markPhase(store *statestore.Store, name, status, reason string, ow
 	return c.event(store, id, ev)
 }
 
-func (c *cli) resetFrom(store *statestore.Store, name string, ownerPID int) error {
-	order := statestore.PhaseSequence
+// recordReset is phase_reset_from: name and every phase after it in order.
+func (c *cli) recordReset(store *statestore.Store, upd updater, order []string, name string, owner statestore.Owner) error {
+	i := indexOf(order, name)
+	var id string
+	var ev *statestore.Event
+	err := upd(store, func(st *statestore.State) (err error) {
+		id = st.DeploymentID
+		ev, err = st.ResetFrom(order[i:], owner, c.inRun() != "", statestore.Now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.event(store, id, ev)
+}
+
+// phaseOrder is the phases in order: the workflow's, else the bash
+// project's PHASE_SEQUENCE.
+func (c *cli) phaseOrder() []string {
 	if wf := c.workflowIfAny(); wf != nil {
-		order = wf.PhaseNames()
+		return wf.PhaseNames()
 	}
-	for i, p := range order {
-		if p == name {
-			var id string
-			var ev *statestore.Event
-			err := update(store, func(st *statestore.State) (err error) {
-				id = st.DeploymentID
-				ev, err = st.ResetFrom(order[i:], c.owner(ownerPID), c.inRun() != "", statestore.Now())
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			return c.event(store, id, ev)
-		}
-	}
-	return usageErrorf("unknown phase %q (phases: %v)", name, order)
+	return statestore.PhaseSequence
 }
 
 func (c *cli) stateRun(store *statestore.Store, args []string, ownerPID int, out output) error {
