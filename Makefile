@@ -7,7 +7,7 @@ LDFLAGS  := -X main.buildVersion=$(VERSION)
 
 export PATH := $(TOOLS)/bin:$(PATH)
 
-.PHONY: all build demo test vet fmt-check bench tools clean
+.PHONY: all build demo test vet fmt-check bench bench-tools tools clean
 
 all: build
 
@@ -29,9 +29,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench: build
+bench: build bench-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	bench/shell-lib.sh $(K0FLOW)
+	bench/run.sh $(K0FLOW)
+
+# mikefarah yq v4, the v1 library's tool, for the baselines of make bench.
+bench-tools:
+	@test -x $(TOOLS)/bin/yq && $(TOOLS)/bin/yq --version | grep -q 'v4.54.1' || \
+		GOBIN=$(TOOLS)/bin GOFLAGS=-mod=mod $(GO) install github.com/mikefarah/yq/v4@v4.54.1
 
 # Pinned tools the tests need go into the git-ignored .tools/: terraform
 # (the one on PATH if it is 1.5 or later, else v1.5.7 built from source).

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/run.sh K0FLOW: the storage benchmarks, each against baselines
+# measured in the same invocation, written to bench/results.md:
+#   process start vs a hello-world Go binary;
+#   state set / state get (a script run by hand) vs the v1 library's yq
+#   processes (two `yq eval -i` per update, one `yq eval` per read) on a
+#   realistic v1 file, at 10 and 1,000 runs of history;
+#   the library inside apply (update_runtime_state, get_state) vs the same;
+#   status and history at 10, 1,000 and 10,000 runs;
+#   apply of 100 phases vs a bash loop running the same commands, fresh and
+#   at 1,000 runs of history.
+# No timing is asserted: the figures are reported.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+k0flow=$(realpath "${1:-$root/bin/k0flow}")
+yq=${YQ:-$root/.tools/bin/yq}
+out=${BENCH_OUT:-$root/bench/results.md}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export NO_COLOR=1 K0FLOW_PROGRESS_INTERVAL=0
+
+# per_call N CMD...: mean wall time of CMD in milliseconds.
+per_call() {
+  local n=$1 start end i
+  shift
+  start=$(date +%s%N)
+  for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 || true; done
+  end=$(date +%s%N)
+  awk -v ns=$((end - start)) -v n="$n" 'BEGIN { printf "%.2f", ns / n / 1e6 }'
+}
+
+(cd "$root" && go build -o "$work/hello" ./bench/hello && go build -o "$work/gen" ./bench/gen)
+for n in 10 1000 10000; do
+  mkdir -p "$work/h$n" && "$work/gen" -dir "$work/h$n/state" -runs $n
+done
+fixture=$root/testdata/legacy/completed-kof/deployment-state.yaml
+cp "$fixture" "$work/v1.yaml"
+
+v1_update() { "$yq" eval '.k0rdent_installed = true' -i "$work/v1.yaml" && "$yq" eval '.last_updated = "2026-01-01T00:00:00Z"' -i "$work/v1.yaml"; }
+v1_read() { "$yq" eval '.k0rdent_installed' "$work/v1.yaml"; }
+set_at() { (cd "$work/h$1" && "$k0flow" state set wireguard.connected true); }
+get_at() { (cd "$work/h$1" && "$k0flow" state get wireguard.connected); }
+
+hello=$(per_call 200 "$work/hello")
+version=$(per_call 200 "$k0flow" version)
+v1u=$(per_call 40 v1_update)
+v1r=$(per_call 100 v1_read)
+set10=$(per_call 50 set_at 10)
+set1000=$(per_call 20 set_at 1000)
+get10=$(per_call 50 get_at 10)
+get1000=$(per_call 20 get_at 1000)
+status10=$(per_call 20 sh -c "cd $work/h10 && $k0flow status")
+status1000=$(per_call 5 sh -c "cd $work/h1000 && $k0flow status")
+status10000=$(per_call 2 sh -c "cd $work/h10000 && $k0flow status")
+history10=$(per_call 20 sh -c "cd $work/h10 && $k0flow history")
+history1000=$(per_call 5 sh -c "cd $work/h1000 && $k0flow history")
+history10000=$(per_call 2 sh -c "cd $work/h10000 && $k0flow history")
+
+# apply of 100 phases against a bash loop running the same commands.
+mkdir -p "$work/apply"
+{
+  echo 'workflow "bench" {}'
+  for i in $(seq 100); do printf 'phase "p%d" {\n  run = ["true"]\n}\n' "$i"; done
+} > "$work/apply/deploy.hcl"
+bash_loop() { for i in $(seq 100); do true; done; }
+bash_procs() { for i in $(seq 100); do /bin/true; done; }
+apply_fresh() { rm -rf "$work/apply/state" && (cd "$work/apply" && "$k0flow" apply); }
+apply_hist() { rm -rf "$work/apply/state" && cp -r "$work/h1000/state" "$work/apply/state" && (cd "$work/apply" && "$k0flow" apply --fresh); }
+copy_hist() { rm -rf "$work/apply/state" && cp -r "$work/h1000/state" "$work/apply/state"; }
+loop=$(per_call 3 bash_procs)
+fresh=$(per_call 3 apply_fresh)
+hist=$(per_call 2 apply_hist)
+copy=$(per_call 2 copy_hist)
+
+# the library inside apply: a phase script making 50 updates and 50 reads.
+mkdir -p "$work/lib" && cp -r "$work/h10/state" "$work/lib/state"
+cat > "$work/lib/deploy.hcl" <<'HCL'
+workflow "lib" {}
+phase "script" {
+  run = ["bash", "script.sh"]
+}
+HCL
+cat > "$work/lib/script.sh" <<'SH'
+source <("$K0FLOW_BIN" shell-lib)
+start=$(date +%s%N)
+for i in $(seq 50); do update_runtime_state "bench.k$i" "v$i"; done
+mid=$(date +%s%N)
+for i in $(seq 50); do get_state "bench.k$i" >/dev/null; done
+end=$(date +%s%N)
+echo "$(( (mid - start) / 50 )) $(( (end - mid) / 50 ))" > times.txt
+SH
+(cd "$work/lib" && "$k0flow" apply --fresh >/dev/null)
+read -r libu libr < "$work/lib/times.txt"
+libu=$(awk -v ns="$libu" 'BEGIN { printf "%.2f", ns / 1e6 }')
+libr=$(awk -v ns="$libr" 'BEGIN { printf "%.2f", ns / 1e6 }')
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+per_phase() { awk -v a="$1" -v b="$2" -v c="${3:-0}" 'BEGIN { printf "%.2f", (a - b - c) / 100 }'; }
+size() { wc -c < "$work/h$1/state/deployment-state.yaml" | awk '{ printf "%.0f KiB", $1 / 1024 }'; }
+
+cat > "$out" <<MD
+# k0flow benchmarks
+
+Measured by \`make bench\` (bench/run.sh) at $(cd "$root" && git rev-parse --short HEAD) on $(date -u +%Y-%m-%d), $(nproc) cores.
+Every figure is a mean wall time; each baseline was measured in the same invocation.
+State sizes: 10 runs $(size 10), 1,000 runs $(size 1000), 10,000 runs $(size 10000).
+
+| what | k0flow | baseline | baseline is | ratio (baseline / k0flow) |
+|---|---|---|---|---|
+| process start | ${version} ms | ${hello} ms | a hello-world Go binary | $(ratio "$hello" "$version") |
+| \`state set\`, 10 runs | ${set10} ms | ${v1u} ms | v1 update: two \`yq eval -i\` | $(ratio "$v1u" "$set10") |
+| \`state set\`, 1,000 runs | ${set1000} ms | ${v1u} ms | v1 update | $(ratio "$v1u" "$set1000") |
+| \`state get\`, 10 runs | ${get10} ms | ${v1r} ms | v1 read: one \`yq eval\` | $(ratio "$v1r" "$get10") |
+| \`state get\`, 1,000 runs | ${get1000} ms | ${v1r} ms | v1 read | $(ratio "$v1r" "$get1000") |
+| library in apply: \`update_runtime_state\` | ${libu} ms | ${v1u} ms | v1 update | $(ratio "$v1u" "$libu") |
+| library in apply: \`get_state\` | ${libr} ms | ${v1r} ms | v1 read | $(ratio "$v1r" "$libr") |
+| \`status\`, 10 / 1,000 / 10,000 runs | ${status10} / ${status1000} / ${status10000} ms | | | |
+| \`history\`, 10 / 1,000 / 10,000 runs | ${history10} / ${history1000} / ${history10000} ms | | | |
+| apply of 100 phases, fresh | ${fresh} ms | ${loop} ms | a bash loop running \`/bin/true\` 100 times | overhead $(per_phase "$fresh" "$loop") ms a phase |
+| apply of 100 phases, 1,000 runs of history | ${hist} ms | ${loop} ms | the same loop (and ${copy} ms to copy the state in, subtracted) | overhead $(per_phase "$hist" "$loop" "$copy") ms a phase |
+MD
+cat "$out"
