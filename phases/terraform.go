@@ -68,16 +68,17 @@ func (r *Runner) terraform(step *Step, log string) Result {
 	}
 	sig := make(chan os.Signal, 1)
 	stop := make(chan struct{})
+	groups, scan := watchChildGroups(stop)
 	go func() {
 		select {
 		case s := <-r.Signals:
+			scan() // what runs now, before terraform's stop reparents it
 			sig <- s
 			cancel()
 		case <-stop:
 		}
 	}()
 	start := time.Now()
-	groups := watchChildGroups(stop)
 	err = r.terraformAction(ctx, step, io.MultiWriter(r.Output, f))
 	close(stop)
 	res := Result{Duration: time.Since(start)}
@@ -164,21 +165,34 @@ func vmOutput(w *workflow.Workflow) string {
 	return "vm_details"
 }
 
-// watchChildGroups notes, until stop closes, the process groups led by
-// this process's children (terraform-exec starts terraform as one), and
-// returns a function that lists them.
-func watchChildGroups(stop <-chan struct{}) func() []int {
+// watchChildGroups notes, until stop closes, the process groups of this
+// process's descendants other than its own (terraform-exec starts
+// terraform in a group of its own; a provisioner may start another), and
+// returns a function that lists them and one that scans at once.
+func watchChildGroups(stop <-chan struct{}) (func() []int, func()) {
 	var mu sync.Mutex
 	seen := map[int]bool{}
-	me := os.Getpid()
+	me, mine := os.Getpid(), syscall.Getpgrp()
 	scan := func() {
-		forEachProc(func(pid, ppid, pgrp int, _ string) {
-			if ppid == me && pgrp == pid {
-				mu.Lock()
-				seen[pid] = true
-				mu.Unlock()
+		parent, group := map[int]int{}, map[int]int{}
+		forEachProc(func(pid, ppid, pgrp int, state string) {
+			if state != "Z" {
+				parent[pid], group[pid] = ppid, pgrp
 			}
 		})
+		for pid, pgrp := range group {
+			if pgrp == mine {
+				continue
+			}
+			for p, hops := parent[pid], 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
+				if p == me {
+					mu.Lock()
+					seen[pgrp] = true
+					mu.Unlock()
+					break
+				}
+			}
+		}
 	}
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
@@ -192,7 +206,7 @@ func watchChildGroups(stop <-chan struct{}) func() []int {
 			}
 		}
 	}()
-	return func() []int {
+	list := func() []int {
 		mu.Lock()
 		defer mu.Unlock()
 		var out []int
@@ -201,4 +215,5 @@ func watchChildGroups(stop <-chan struct{}) func() []int {
 		}
 		return out
 	}
+	return list, scan
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -156,49 +154,14 @@ func printValue(c *cli, v any) error {
 	return nil
 }
 
-// parseValue types a value given on the command line.
+// parseValue types a value given on the command line (statestore.ParseValue);
+// a value it cannot take is a usage error.
 func parseValue(raw string, asJSON, asString bool) (any, error) {
-	switch {
-	case asString:
-		return raw, nil
-	case asJSON:
-		var v any
-		dec := json.NewDecoder(strings.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
-			return nil, usageErrorf("--json: VALUE is not valid JSON: %v", err)
-		}
-		return fromJSON(v), nil
-	case raw == "true" || raw == "false":
-		return raw == "true", nil
-	case raw == "{}":
-		return map[string]any{}, nil // as the v1 update_state did
+	v, err := statestore.ParseValue(raw, asJSON, asString)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
 	}
-	if i, err := strconv.ParseInt(raw, 10, 64); err == nil && strconv.FormatInt(i, 10) == raw {
-		return int(i), nil
-	}
-	return raw, nil
-}
-
-// fromJSON turns json.Number into ints or floats so YAML writes them plainly.
-func fromJSON(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, e := range t {
-			t[k] = fromJSON(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = fromJSON(e)
-		}
-	}
-	return v
+	return v, nil
 }
 
 func stateSet(store *statestore.Store, key string, v any, sensitive bool) error {

@@ -235,12 +235,9 @@ func (c *cli) runInfo(store *statestore.Store, ref, key string, out output) erro
 	if err != nil {
 		return err
 	}
-	run := st.Run(ref)
-	if ref == "current" {
-		run = st.CurrentRun()
-	}
-	if run == nil {
-		return &exitError{code: exitFailure, err: fmt.Errorf("no run %s", ref)}
+	run, err := st.ResolveRun(ref) // one naming of runs for show, diff and get_run_info
+	if err != nil {
+		return err
 	}
 	data, err := yaml.Marshal(run)
 	if err != nil {
