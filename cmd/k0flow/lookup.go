@@ -15,15 +15,9 @@ import (
 // terraform block. Infrastructure facts are read, never copied into
 // runtime values.
 func (c *cli) lookup(st *statestore.State, key string) (any, bool) {
-	if v, ok := statestore.GetPath(st.Runtime, key); ok {
-		return v, true
-	}
-	// A v1 key, as the bash scripts still spell them: wg_vpn_connected,
-	// config.wireguard_port, phases.install_k0s.status.
-	if v, ok := statestore.GetPath(st.Runtime, statestore.RuntimeKey(key)); ok {
-		return v, true
-	}
-	if v, ok := st.LegacyValue(key); ok {
+	// Runtime values, v1 keys as the bash scripts still spell them
+	// (wg_vpn_connected, config.wireguard_port, phases.install_k0s.status).
+	if v, ok := st.LookupV1(key); ok {
 		return v, true
 	}
 	if v, ok := infra.Get(st.InfrastructureFacts, key); ok {
