@@ -24,8 +24,7 @@ type Event struct {
 // never a literal block that the entry's indentation would break).
 func (ev Event) node() (*yaml.Node, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
-	n.Content = append(n.Content, keyNode("timestamp"),
-		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!timestamp", Value: ev.Timestamp.Format(time.RFC3339Nano)})
+	n.Content = append(n.Content, keyNode("timestamp"), stamp(ev.Timestamp))
 	for _, kv := range []struct{ k, v string }{{"action", ev.Action}, {"message", ev.Message}, {"phase", ev.Phase}, {"run_id", ev.RunID}} {
 		if kv.v == "" && (kv.k == "phase" || kv.k == "run_id") {
 			continue

@@ -156,16 +156,12 @@ func DeleteNode(top *yaml.Node, key string) {
 	}
 }
 
+// mapValue is childNode for mappings only: a sequence's index is no key.
 func mapValue(m *yaml.Node, key string) *yaml.Node {
 	if m.Kind != yaml.MappingNode {
 		return nil
 	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
+	return childNode(m, key)
 }
 
 // AppendNode adds an entry to the list at key (made a block list).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,19 +199,10 @@ func libPhaseMark(c *cli, store *statestore.Store, a []string) error {
 // the sequence, as v1.
 func libResetFrom(c *cli, store *statestore.Store, a []string) error {
 	order := c.phaseOrder()
-	if indexOf(order, a[0]) < 0 {
+	if slices.Index(order, a[0]) < 0 {
 		return silent(exitFailure)
 	}
 	return c.recordReset(store, libUpdate, order, a[0], c.libOwner(a[1]))
-}
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // v1Config reads the loaded configuration the bash side passes:
@@ -235,10 +227,10 @@ func libStateFileExists(c *cli, store *statestore.Store, a []string) error {
 	if err != nil {
 		return silent(exitFailure)
 	}
+	// Load decodes a state of our own, so filling it is the dry run that
+	// tells whether the locked write is needed at all.
 	cfg := v1Config(a)
-	probe := *st
-	probe.Runtime = copyMap(st.Runtime)
-	if !probe.FillV1Config(cfg, false, statestore.Now()) {
+	if !st.FillV1Config(cfg, false, statestore.Now()) {
 		return nil
 	}
 	_ = store.Update(func(st *statestore.State) error {
@@ -246,17 +238,6 @@ func libStateFileExists(c *cli, store *statestore.Store, a []string) error {
 		return nil
 	})
 	return nil
-}
-
-func copyMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if sub, ok := v.(map[string]any); ok {
-			v = copyMap(sub)
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // init_deployment_state ID [CONFIG... DEPLOYER]: a new state as v1's init

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
@@ -107,7 +108,7 @@ func (c *cli) markPhase(store *statestore.Store, name, status, reason string, ow
 
 func (c *cli) resetFrom(store *statestore.Store, name string, ownerPID int) error {
 	order := c.phaseOrder()
-	if indexOf(order, name) < 0 {
+	if slices.Index(order, name) < 0 {
 		return usageErrorf("unknown phase %q (phases: %v)", name, order)
 	}
 	return c.recordReset(store, update, order, name, c.owner(ownerPID))
@@ -133,7 +134,7 @@ func (c *cli) recordMark(store *statestore.Store, upd updater, m statestore.Mark
 
 // recordReset is phase_reset_from: name and every phase after it in order.
 func (c *cli) recordReset(store *statestore.Store, upd updater, order []string, name string, owner statestore.Owner) error {
-	i := indexOf(order, name)
+	i := slices.Index(order, name)
 	var id string
 	var ev *statestore.Event
 	err := upd(store, func(st *statestore.State) (err error) {
