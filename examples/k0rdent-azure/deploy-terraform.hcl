@@ -4,9 +4,10 @@
 # group, SSH key and VMs named as the scripts name them); the phases after
 # it read its outputs through infra.*, and get_vm_info and
 # `get_state vm_states` in the scripts read the same cache. Run it with
-# `k0flow apply deploy-terraform.hcl`; `k0flow destroy` runs the reset's
-# other steps and leaves the infrastructure to `terraform destroy` in
-# terraform/ (k0flow does not destroy Terraform resources itself).
+# `k0flow apply deploy-terraform.hcl`; `k0flow destroy deploy-terraform.hcl`
+# runs the reset's other steps and, in the infrastructure phase's place,
+# `terraform destroy` in terraform/. The SSH key pair in azure-resources/
+# is kept (Terraform reads its public half to destroy too).
 # Otherwise as deploy.hcl:
 # - The same bin/*.sh scripts run in the same order, unchanged; the
 #   prerequisites check runs first, on every apply.
@@ -55,14 +56,17 @@ variable "config_file" {
   description = "The configuration YAML (was --config FILE, K0RDENT_CONFIG_FILE); empty: config/k0rdent.yaml, else config/k0rdent-default.yaml."
 }
 
+# The VM counts Terraform makes; they must be the configuration's
+# cluster.controllers.count and cluster.workers.count (the preflight
+# checks). The defaults are config/k0rdent-default.yaml's.
 variable "controller_count" {
   type    = number
-  default = 3
+  default = 1
 }
 
 variable "worker_count" {
   type    = number
-  default = 2
+  default = 1
 }
 
 terraform {
@@ -79,10 +83,15 @@ locals {
 }
 
 phase "preflight" {
-  description = "Check the prerequisites and record the deploy in old_deployments/"
+  description = "Check the prerequisites and the VM counts, make the SSH key, record the deploy in old_deployments/"
   reuse       = false
   run         = ["bash", "k0flow-phases.sh", "preflight"]
-  env         = merge(local.env, { KOF_ENABLED = var.kof_enabled })
+  env = merge(local.env, {
+    KOF_ENABLED         = var.kof_enabled
+    TF_CONTROLLER_COUNT = var.controller_count
+    TF_WORKER_COUNT     = var.worker_count
+    MAKE_SSH_KEY        = true
+  })
 }
 
 phase "prepare_deployment" {

@@ -30,6 +30,20 @@ preflight)
       exit 1
     fi
   fi
+  # With Terraform making the VMs (deploy-terraform.hcl), its counts must
+  # be the configuration's: the scripts expect exactly its VM_HOSTS.
+  if [[ -n ${TF_CONTROLLER_COUNT:-} ]] &&
+    [[ $TF_CONTROLLER_COUNT != "$K0S_CONTROLLER_COUNT" || $TF_WORKER_COUNT != "$K0S_WORKER_COUNT" ]]; then
+    print_error "-var controller_count=$TF_CONTROLLER_COUNT worker_count=$TF_WORKER_COUNT, but $CONFIG_YAML has $K0S_CONTROLLER_COUNT controllers and $K0S_WORKER_COUNT workers: make them agree"
+    exit 1
+  fi
+  # ... and setup-azure-network.sh's SSH key pair, which every later
+  # script logs in with and whose public half Terraform gives the VMs, is
+  # made here as it made it.
+  if [[ ${MAKE_SSH_KEY:-false} == true && ! -f "$MANIFEST_DIR/${K0RDENT_CLUSTERID}-ssh-key" ]]; then
+    mkdir -p "$MANIFEST_DIR"
+    ssh-keygen -t rsa -b 4096 -f "$MANIFEST_DIR/${K0RDENT_CLUSTERID}-ssh-key" -N "" -C "k0rdent-${K0RDENT_CLUSTERID}" >&2
+  fi
   # Every deploy was recorded in old_deployments/deployment-history.yaml,
   # which `./deploy-k0rdent.sh history` shows.
   get_deployer_identity

@@ -10,12 +10,17 @@ variable "cluster_id" {
 
 variable "controller_count" {
   type    = number
-  default = 3
+  default = 1
 }
 
 variable "worker_count" {
   type    = number
-  default = 2
+  default = 1
+}
+
+variable "ssh_public_key_file" {
+  type    = string
+  default = ""
 }
 
 variable "zones" {
@@ -25,10 +30,16 @@ variable "zones" {
 
 locals {
   cluster_id = var.cluster_id != "" ? var.cluster_id : trimspace(file("${path.module}/../.clusterid"))
+  ssh_public_key_file = var.ssh_public_key_file != "" ? var.ssh_public_key_file : "${path.module}/../azure-resources/${local.cluster_id}-ssh-key.pub"
   names = concat(
     [for i in range(var.controller_count) : "k0s-controller-${i + 1}"],
     [for i in range(var.worker_count) : "k0s-worker-${i + 1}"],
   )
+}
+
+# The real module gives the VMs this key: like it, fail when it is missing.
+resource "terraform_data" "ssh_key" {
+  input = trimspace(file(local.ssh_public_key_file))
 }
 
 resource "terraform_data" "vm" {
@@ -40,6 +51,7 @@ resource "terraform_data" "vm" {
     role       = startswith(each.key, "k0s-controller") ? "controller" : "worker"
     state      = "Succeeded"
   }
+  depends_on = [terraform_data.ssh_key]
 }
 
 output "controller_ips" {

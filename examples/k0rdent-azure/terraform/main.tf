@@ -5,6 +5,9 @@
 
 locals {
   cluster_id = var.cluster_id != "" ? var.cluster_id : trimspace(file("${path.module}/../.clusterid"))
+  # The scripts log in with azure-resources/<cluster id>-ssh-key (their
+  # SSH_PRIVATE_KEY); the VMs must accept its public half.
+  ssh_public_key_file = var.ssh_public_key_file != "" ? var.ssh_public_key_file : "${path.module}/../azure-resources/${local.cluster_id}-ssh-key.pub"
   hosts = merge(
     { for i in range(var.controller_count) : "k0s-controller-${i + 1}" => {
       role = "controller", size = var.controller_vm_size, zone = var.zones[i % length(var.zones)]
@@ -77,7 +80,7 @@ resource "azurerm_ssh_public_key" "admin" {
   name                = "${local.cluster_id}-admin"
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
-  public_key          = file(var.ssh_public_key_file)
+  public_key          = file(local.ssh_public_key_file)
   tags                = local.tags
 }
 

@@ -11,12 +11,12 @@ variable "location" {
 
 variable "controller_count" {
   type    = number
-  default = 3
+  default = 1
 }
 
 variable "worker_count" {
   type    = number
-  default = 2
+  default = 1
 }
 
 variable "controller_vm_size" {
@@ -42,8 +42,8 @@ variable "admin_username" {
 
 variable "ssh_public_key_file" {
   type        = string
-  default     = "../azure-resources/ssh-key.pub"
-  description = "The SSH public key the VMs accept. The private key never goes into Terraform."
+  default     = ""
+  description = "The SSH public key the VMs accept (default: ../azure-resources/<cluster_id>-ssh-key.pub, the pair the scripts use as SSH_PRIVATE_KEY, which the preflight makes). The private key never goes into Terraform."
 }
 
 variable "cloud_init_dir" {

@@ -10,6 +10,7 @@ RG="${K0RDENT_CLUSTERID}-resgrp"
 VNET_NAME="${K0RDENT_CLUSTERID}-vnet"
 NSG_NAME="${K0RDENT_CLUSTERID}-nsg"
 SSH_KEY_NAME="${K0RDENT_CLUSTERID}-admin"
+MANIFEST_DIR="./azure-resources"
 WG_DIR="./wireguard"
 CLOUD_INIT_DIR="./cloud-init-yaml"
 VM_HOSTS=()
