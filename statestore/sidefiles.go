@@ -51,20 +51,13 @@ func (s *Store) SideGet(file, key string) (any, bool, error) {
 	return v, ok, nil
 }
 
-// SideExists says whether a side file is there.
-func (s *Store) SideExists(file string) (bool, error) {
-	_, _, err := s.storage.Read(file)
-	if IsNotExist(err) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // RemoveFile removes a side file; a missing one is no error.
 func (s *Store) RemoveFile(name string) error { return s.storage.Remove(name) }
 
 // SideUpdate changes a side file under the write lock: fn gets its top
-// mapping node (made from header when the file does not exist yet).
+// mapping node, made from header when the file does not exist yet. With no
+// header a missing file stays missing (v1 changed such files only when
+// they were there) and fn is not called.
 func (s *Store) SideUpdate(file, header string, fn func(top *yaml.Node) error) error {
 	unlock, err := s.storage.Lock("write", s.holder("write "+file), true)
 	if err != nil {
@@ -72,7 +65,9 @@ func (s *Store) SideUpdate(file, header string, fn func(top *yaml.Node) error) e
 	}
 	defer unlock()
 	data, ver, err := s.storage.Read(file)
-	if IsNotExist(err) {
+	if IsNotExist(err) && header == "" {
+		return nil
+	} else if IsNotExist(err) {
 		data, ver = []byte(header), ""
 	} else if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"path/filepath"
 	"testing"
 	"unicode/utf8"
 
@@ -47,4 +48,27 @@ func FuzzSideFileSet(f *testing.F) {
 			t.Fatalf("azure_credentials_configured changed:\n%s", out)
 		}
 	})
+}
+
+// TestSideUpdateWithoutHeaderLeavesMissingFile: an update with no header
+// (v1's remove_azure_state_key, the Azure event's last_updated) does not
+// create the file, and one with a header does.
+func TestSideUpdateWithoutHeaderLeavesMissingFile(t *testing.T) {
+	store := Open(filepath.Join(t.TempDir(), "state"))
+	called := false
+	if err := store.SideUpdate(AzureStateFile, "", func(*yaml.Node) error { called = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if called {
+		t.Error("fn was called for a missing file without a header")
+	}
+	if _, ok, err := store.SideGet(AzureStateFile, "last_updated"); err != nil || ok {
+		t.Fatalf("the file was made: ok=%v err=%v", ok, err)
+	}
+	if err := store.SideUpdate(AzureStateFile, AzureStateHeader(Now()), func(top *yaml.Node) error { return SetNode(top, "k", "v") }); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := store.SideGet(AzureStateFile, "k"); err != nil || !ok || v != "v" {
+		t.Fatalf("with a header: %v %v %v", v, ok, err)
+	}
 }

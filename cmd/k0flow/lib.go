@@ -464,10 +464,7 @@ func libAzureSet(c *cli, store *statestore.Store, a []string) error {
 }
 
 func libAzureUnset(c *cli, store *statestore.Store, a []string) error {
-	if ok, err := store.SideExists(statestore.AzureStateFile); err != nil || !ok {
-		return err // v1: nothing to do without the file
-	}
-	now := statestore.Now()
+	now := statestore.Now() // v1: nothing to do without the file (no header)
 	return store.SideUpdate(statestore.AzureStateFile, "", func(top *yamlNode) error {
 		statestore.DeleteNode(top, a[0])
 		return statestore.SetNode(top, "last_updated", now.Format(statestore.V1Stamp))
@@ -480,9 +477,6 @@ func libAzureEvent(c *cli, store *statestore.Store, a []string) error {
 	now := statestore.Now()
 	ev := statestore.V1Event{Timestamp: now.Format(statestore.V1Stamp), Action: a[0], Message: a[1]}
 	if err := store.AddSideEvent(statestore.AzureEventsFile, statestore.AzureEventsHeader(now), ev); err != nil {
-		return err
-	}
-	if ok, err := store.SideExists(statestore.AzureStateFile); err != nil || !ok {
 		return err
 	}
 	return store.SideUpdate(statestore.AzureStateFile, "", func(top *yamlNode) error {
