@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -67,33 +68,18 @@ func (t *Terraform) Outputs(ctx context.Context) (map[string]Output, error) {
 	}
 	out := make(map[string]Output, len(meta))
 	for name, m := range meta {
+		// Numbers as json.Number, then ints where whole (statestore's
+		// rule for every JSON value it keeps): YAML writes 3, not 3.0e+00,
+		// and a whole number past 2^53 keeps its digits.
+		dec := json.NewDecoder(bytes.NewReader(m.Value))
+		dec.UseNumber()
 		var v any
-		if err := json.Unmarshal(m.Value, &v); err != nil {
+		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("terraform output %s: %w", name, err)
 		}
-		out[name] = Output{Value: normalize(v), Sensitive: m.Sensitive}
+		out[name] = Output{Value: statestore.FromJSON(v), Sensitive: m.Sensitive}
 	}
 	return out, nil
-}
-
-// normalize turns JSON numbers that are whole into ints, so YAML writes 3
-// rather than 3.0e+00 and values compare as people expect.
-func normalize(v any) any {
-	switch t := v.(type) {
-	case float64:
-		if t == float64(int64(t)) {
-			return int(t)
-		}
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normalize(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = normalize(e)
-		}
-	}
-	return v
 }
 
 // Version returns terraform's version.
