@@ -1,28 +1,30 @@
 package statestore
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"strings"
 )
 
 // Pruned is what Prune moved, or would move.
 type Pruned struct {
 	Runs    []*Run
-	Archive string // "" on a dry run
+	Archive string // where they went, for messages; "" on a dry run
 }
 
-// Prune moves the runs pick chooses out of the state, into
-// old_deployments/<id>_<UTC time>_prune/: runs.yaml with their records and
-// logs/ with their logs, so the state stays small and nothing is lost. The
-// current run and any running run are never moved.
-func (s *Store) Prune(pick func(*State) []*Run, dryRun bool) (*Pruned, error) {
+// Prune moves the runs pick chooses (from every run, oldest first) out of
+// the deployment, into old_deployments/<id>_<UTC time>_prune/: runs.yaml
+// with their records and logs/ with their logs, so that nothing is lost.
+// The current run and any running run are never moved.
+func (s *Store) Prune(pick func(all []*Run) []*Run, dryRun bool) (*Pruned, error) {
 	out := &Pruned{}
 	err := s.Update(func(st *State) error {
-		for _, r := range pick(st) {
+		older, err := s.olderRuns(st)
+		if err != nil {
+			return err
+		}
+		all := append(older, st.DeploymentRuns...)
+		for _, r := range pick(all) {
 			if r.RunID != st.CurrentRunID && r.Outcome != OutcomeRunning {
 				out.Runs = append(out.Runs, r)
 			}
@@ -34,8 +36,15 @@ func (s *Store) Prune(pick func(*State) []*Run, dryRun bool) (*Pruned, error) {
 		if err != nil {
 			return err
 		}
-		out.Archive = dir
+		out.Archive = s.storage.Location(dir)
 		st.DeploymentRuns = without(st.DeploymentRuns, out.Runs)
+		// The moved files go once the archive holds them; one left by a
+		// failure here is in both places, and the next prune takes it.
+		for _, r := range out.Runs {
+			if err := s.storage.Remove(RunFile(r.RunID)); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if errors.Is(err, errDryRun) {
@@ -60,45 +69,67 @@ func without(all, drop []*Run) []*Run {
 	return keep
 }
 
+// prunedRuns is the runs.yaml of a prune archive.
+type prunedRuns struct {
+	DeploymentID string    `json:"deployment_id"`
+	Runs         []runFile `json:"runs"`
+}
+
 func (s *Store) archiveRuns(id string, runs []*Run) (string, error) {
-	dir, err := s.archive(id, "prune")
+	dir := s.archiveName(id, "prune")
+	f := prunedRuns{DeploymentID: id}
+	for _, r := range runs {
+		f.Runs = append(f.Runs, runFile{Run: r, Phases: phaseMap(r.Phases), Error: r.Error})
+	}
+	body, err := marshalFile(f)
 	if err != nil {
 		return "", err
 	}
-	var buf bytes.Buffer
-	buf.WriteString("# Runs pruned from deployment-state.yaml by k0flow prune.\n")
-	buf.WriteString("deployment_id: " + quote(id, 2) + "\nruns:\n")
-	for _, r := range runs {
-		writeRun(&buf, r)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "runs.yaml"), buf.Bytes(), 0o600); err != nil {
+	data := append([]byte("# Runs pruned from the deployment by k0flow prune.\n"), body...)
+	if _, err := s.storage.Write(dir+"runs.yaml", data, ""); err != nil {
 		return "", err
 	}
 	for _, r := range runs {
-		if err := moveLogs(s.Dir, dir, r.RunID); err != nil {
+		if err := s.moveAll(LogsDir+"/"+r.RunID+"/", dir); err != nil {
 			return "", err
 		}
 	}
 	return dir, nil
 }
 
-func moveLogs(stateDir, archive, runID string) error {
-	src := filepath.Join(stateDir, LogsDir, runID)
-	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Join(archive, LogsDir), 0o700); err != nil {
+// moveAll moves every name under prefix into dir, keeping its name.
+func (s *Store) moveAll(prefix, dir string) error {
+	names, err := s.storage.List(prefix)
+	if err != nil {
 		return err
 	}
-	return os.Rename(src, filepath.Join(archive, LogsDir, runID))
+	for _, name := range names {
+		if err := s.storage.Move(name, dir+name); err != nil {
+			return fmt.Errorf("move %s into %s: %w", name, s.storage.Location(dir), err)
+		}
+	}
+	return nil
 }
 
-// ArchiveDeployment moves the whole deployment out of the state directory,
-// after a successful destroy: the state, its backup, the events and the
-// logs go to old_deployments/<id>_<UTC time>_<reason>/, and the next apply
-// starts a new deployment.
+// archiveName is a new directory of old_deployments/, named the bash
+// project's way; a second one in the same second gets a number.
+func (s *Store) archiveName(id, reason string) string {
+	base := fmt.Sprintf("%s%s_%s_%s", ArchivePrefix, id, s.now().UTC().Format("2006-01-02_15-04-05"), reason)
+	name := base + "/"
+	for n := 2; ; n++ {
+		if names, err := s.storage.List(name); err != nil || len(names) == 0 {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d/", base, n)
+	}
+}
+
+// ArchiveDeployment moves the whole deployment out of the state, after a
+// successful destroy: the state, its backup, the events, the run records
+// and the logs go to old_deployments/<id>_<UTC time>_<reason>/, and the
+// next apply starts a new deployment. It returns where they went.
 func (s *Store) ArchiveDeployment(reason string) (string, error) {
-	unlock, err := s.storage.Lock("write", s.holder("archive deployment"), true)
+	unlock, err := s.lockWrite("archive deployment")
 	if err != nil {
 		return "", err
 	}
@@ -107,25 +138,49 @@ func (s *Store) ArchiveDeployment(reason string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	names := []string{StateFile, StateFile + ".backup", EventsFile}
-	dir, err := s.archive(st.DeploymentID, reason, names...)
-	if err != nil {
-		return "", err
-	}
-	if err := moveDir(filepath.Join(s.Dir, LogsDir), filepath.Join(dir, LogsDir)); err != nil {
-		return "", err
-	}
-	for _, name := range append(names, cacheFile) {
-		if err := s.storage.Remove(name); err != nil {
-			return "", fmt.Errorf("archived in %s, but could not remove %s: %w", dir, name, err)
+	dir := s.archiveName(st.DeploymentID, reason)
+	// The state goes last: until then, the deployment is still there.
+	for _, prefix := range []string{LogsDir + "/", RunsDir, EventsFile, StateFile + ".backup"} {
+		if err := s.moveAll(prefix, dir); err != nil {
+			return "", err
 		}
 	}
-	return dir, nil
+	if err := s.storage.Move(StateFile, dir+StateFile); err != nil {
+		return "", fmt.Errorf("archive %s: %w", StateFile, err)
+	}
+	_ = s.storage.Remove(legacyCacheFile)
+	return s.storage.Location(dir), nil
 }
 
-func moveDir(src, dst string) error {
-	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
-		return nil
+// copyOut copies the named files, as they are, into the archive dir.
+func (s *Store) copyOut(dir string, names ...string) error {
+	for _, name := range names {
+		data, _, err := s.storage.Read(name)
+		if IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.storage.Write(dir+name, data, ""); err != nil {
+			return err
+		}
 	}
-	return os.Rename(src, dst)
+	return nil
 }
+
+// legacyCacheFile is the decoded-state cache k0flow kept beside a
+// schema_version 2 state; a migration or an archive removes it.
+const legacyCacheFile = ".deployment-state.cache"
+
+// olderRuns are the runs whose records were moved out of st's file.
+func (s *Store) olderRuns(st *State) ([]*Run, error) {
+	c := &State{DeploymentRuns: st.DeploymentRuns}
+	if err := s.withHistory(c); err != nil {
+		return nil, err
+	}
+	return c.DeploymentRuns[:len(c.DeploymentRuns)-len(st.DeploymentRuns)], nil
+}
+
+// archiveDir trims the slash of an archive name for messages.
+func archiveDir(name string) string { return strings.TrimSuffix(name, "/") }

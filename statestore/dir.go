@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -8,24 +9,42 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
-// Dir is Storage in a local directory: files are 0600 in a 0700 directory,
+// Dir is Storage in a local directory: files are 0600 in 0700 directories,
 // writes go to a temp file that is fsynced and renamed over the old one, and
-// locks are flock(2) on dot-files beside the state.
+// locks are flock(2) on dot-files beside the state. Archives (names under
+// ArchivePrefix) live in old_deployments/ beside the directory.
 type Dir struct {
 	Path string
 }
 
 var _ Storage = (*Dir)(nil)
 
-func (d *Dir) file(name string) string { return filepath.Join(d.Path, name) }
+func (d *Dir) file(name string) string {
+	if rest, ok := strings.CutPrefix(name, ArchivePrefix); ok {
+		return filepath.Join(filepath.Dir(d.Path), strings.TrimSuffix(ArchivePrefix, "/"), filepath.FromSlash(rest))
+	}
+	return filepath.Join(d.Path, filepath.FromSlash(name))
+}
+
+// root is the directory name's file lives under: the state directory, or
+// old_deployments/ for an archive.
+func (d *Dir) root(name string) string {
+	if strings.HasPrefix(name, ArchivePrefix) {
+		return filepath.Join(filepath.Dir(d.Path), strings.TrimSuffix(ArchivePrefix, "/"))
+	}
+	return d.Path
+}
 
 // Location implements Storage.
 func (d *Dir) Location(name string) string { return d.file(name) }
@@ -67,7 +86,7 @@ func version(data []byte) string {
 
 // Write implements Storage.
 func (d *Dir) Write(name string, data []byte, ifVersion string) (string, error) {
-	if err := d.ensureDir(); err != nil {
+	if err := d.ensureParent(name); err != nil {
 		return "", err
 	}
 	if err := d.checkVersion(name, ifVersion); err != nil {
@@ -109,7 +128,7 @@ func (d *Dir) checkVersion(name, ifVersion string) error {
 // name+".backup" by hard-linking it: its bytes are already on disk, so the
 // backup costs no copy and no fsync.
 func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string) (string, error) {
-	if err := d.ensureDir(); err != nil {
+	if err := d.ensureParent(name); err != nil {
 		return "", err
 	}
 	if _, cur, err := d.Read(name); err == nil {
@@ -146,30 +165,10 @@ func (d *Dir) link(src, dst string) error {
 	return os.Rename(tmp, d.file(dst))
 }
 
-// WriteVolatile replaces name atomically but without fsync: for data that
-// can be rebuilt, such as the decoded-state cache.
-func (d *Dir) WriteVolatile(name string, data []byte) error {
-	if err := d.ensureDir(); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(d.Path, "."+name+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), d.file(name))
-}
-
 // replace atomically puts data at name: temp file, fsync, rename, fsync dir.
 func (d *Dir) replace(name string, data []byte) error {
-	tmp, err := os.CreateTemp(d.Path, "."+name+".tmp-*")
+	path := d.file(name)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -189,14 +188,14 @@ func (d *Dir) replace(name string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), d.file(name)); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return d.syncDir()
+	return syncDir(filepath.Dir(path))
 }
 
-func (d *Dir) syncDir() error {
-	dir, err := os.Open(d.Path)
+func syncDir(path string) error {
+	dir, err := os.Open(path)
 	if err != nil {
 		return err
 	}
@@ -225,39 +224,136 @@ func (d *Dir) ensureDir() error {
 	return nil
 }
 
-// Append implements Storage.
+// ensureParent makes the directories name lives in: the state directory
+// (checked as ensureDir does) and any below it, 0700.
+func (d *Dir) ensureParent(name string) error {
+	if d.root(name) == d.Path {
+		if err := d.ensureDir(); err != nil {
+			return err
+		}
+	}
+	return os.MkdirAll(filepath.Dir(d.file(name)), 0o700)
+}
+
+// Append implements Storage. The bytes go out in one write(2) to a file
+// opened for appending, then fdatasync: a crash can cut them short, never
+// interleave them, and a cut is found by the next append.
 func (d *Dir) Append(name string, data []byte) error {
-	if err := d.ensureDir(); err != nil {
+	if err := d.ensureParent(name); err != nil {
 		return err
 	}
-	f, err := openNoFollow(d.file(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openNoFollow(d.file(name), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if size := info.Size(); size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err != nil {
+			return err
+		}
+		if last[0] != '\n' {
+			return fmt.Errorf("%s %w", d.file(name), ErrTornTail)
+		}
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := syscall.Fdatasync(int(f.Fd())); err != nil {
 		return err
 	}
 	return f.Close()
 }
 
-// Remove implements Storage.
+// Stream implements Storage: the file, opened for appending.
+func (d *Dir) Stream(name string) (io.WriteCloser, error) {
+	if err := d.ensureParent(name); err != nil {
+		return nil, err
+	}
+	return openNoFollow(d.file(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}
+
+// List implements Storage: the files under the directory prefix names
+// (or beginning with it, in that directory), without the temp and lock
+// files k0flow keeps beside them.
+func (d *Dir) List(prefix string) ([]string, error) {
+	dirName, _ := path.Split(prefix)
+	var out []string
+	err := filepath.WalkDir(d.file(dirName), func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			return nil
+		}
+		rel, err := filepath.Rel(d.file(dirName), p)
+		if err != nil {
+			return err
+		}
+		name := dirName + filepath.ToSlash(rel)
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, name)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// Move implements Storage with rename(2).
+func (d *Dir) Move(from, to string) error {
+	if _, err := os.Lstat(d.file(to)); err == nil {
+		return fmt.Errorf("move to %s: %w", d.file(to), fs.ErrExist)
+	}
+	if err := d.ensureParent(to); err != nil {
+		return err
+	}
+	if err := os.Rename(d.file(from), d.file(to)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: %w", d.file(from), ErrNotExist)
+		}
+		return err
+	}
+	d.removeEmptyParents(from)
+	return syncDir(filepath.Dir(d.file(to)))
+}
+
+// Remove implements Storage. A directory left empty by it goes too, so a
+// run whose logs were all moved leaves nothing behind.
 func (d *Dir) Remove(name string) error {
 	err := os.Remove(d.file(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	d.removeEmptyParents(name)
+	return nil
+}
+
+// removeEmptyParents removes the directories a name lived in that are left
+// empty, up to (not including) the state directory or old_deployments/.
+func (d *Dir) removeEmptyParents(name string) {
+	root := d.root(name)
+	for dir := filepath.Dir(d.file(name)); dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			return
+		}
+	}
 }
 
 // Lock implements Storage with flock(2). The holder is written into the
 // lock file so that a refused process can say who is in the way. The lock
 // dies with the process, so a runner killed outright never leaves it held.
-func (d *Dir) Lock(name string, holder LockHolder, wait bool) (Unlocker, error) {
+func (d *Dir) Lock(ctx context.Context, name string, holder LockHolder, wait bool) (Unlocker, error) {
 	if err := d.ensureDir(); err != nil {
 		return nil, err
 	}
@@ -266,11 +362,7 @@ func (d *Dir) Lock(name string, holder LockHolder, wait bool) (Unlocker, error) 
 	if err != nil {
 		return nil, err
 	}
-	how := syscall.LOCK_EX
-	if !wait {
-		how |= syscall.LOCK_NB
-	}
-	if err := flock(f, how); err != nil {
+	if err := flockContext(ctx, f, wait); err != nil {
 		defer f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, &LockedError{Lock: name + " lock", Holder: readHolder(path)}
@@ -288,11 +380,26 @@ func (d *Dir) Lock(name string, holder LockHolder, wait bool) (Unlocker, error) 
 	}, nil
 }
 
-func flock(f *os.File, how int) error {
+// flockContext takes an exclusive flock. Waiting, it polls without
+// blocking so that a done context ends the wait: a blocking flock(2) cannot
+// be cancelled.
+func flockContext(ctx context.Context, f *os.File, wait bool) error {
+	delay := time.Millisecond
 	for {
-		err := syscall.Flock(int(f.Fd()), how)
-		if !errors.Is(err, syscall.EINTR) {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case !errors.Is(err, syscall.EWOULDBLOCK) || !wait:
 			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		if delay < 8*time.Millisecond {
+			delay *= 2
 		}
 	}
 }
@@ -320,4 +427,20 @@ func readHolder(path string) LockHolder {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return h
+}
+
+// removeIfOnlyLocks removes the state directory when nothing but k0flow's
+// lock files is left in it, as v1's cleanup removed its state directory.
+func (d *Dir) removeIfOnlyLocks() bool {
+	entries, err := os.ReadDir(d.Path)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() != ".write.lock" {
+			return false
+		}
+	}
+	_ = os.Remove(filepath.Join(d.Path, ".write.lock"))
+	return os.Remove(d.Path) == nil
 }

@@ -2,6 +2,7 @@ package statestore
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,35 +13,42 @@ import (
 // Event is one entry of deployment-events.yaml. The bash notifier reads
 // these by index, so the list is only ever appended to.
 type Event struct {
-	Timestamp time.Time `yaml:"timestamp"`
-	Action    string    `yaml:"action"`
-	Message   string    `yaml:"message"`
-	Phase     string    `yaml:"phase,omitempty"`
-	RunID     string    `yaml:"run_id,omitempty"`
+	Timestamp time.Time `yaml:"timestamp" json:"timestamp"`
+	Action    string    `yaml:"action" json:"action"`
+	Message   string    `yaml:"message" json:"message"`
+	Phase     string    `yaml:"phase,omitempty" json:"phase,omitempty"`
+	RunID     string    `yaml:"run_id,omitempty" json:"run_id,omitempty"`
 }
 
-// node is the event as the events file holds it, its strings made to read
-// back exactly (exactNode: a message with a line break is double-quoted,
-// never a literal block that the entry's indentation would break).
-func (ev Event) node() (*yaml.Node, error) {
-	n := &yaml.Node{Kind: yaml.MappingNode}
-	n.Content = append(n.Content, keyNode("timestamp"), stamp(ev.Timestamp))
-	for _, kv := range []struct{ k, v string }{{"action", ev.Action}, {"message", ev.Message}, {"phase", ev.Phase}, {"run_id", ev.RunID}} {
-		if kv.v == "" && (kv.k == "phase" || kv.k == "run_id") {
-			continue
-		}
-		v, err := exactNode(kv.v)
-		if err != nil {
-			return nil, err
-		}
-		n.Content = append(n.Content, keyNode(kv.k), v)
+// entry is the event as one line of the events list: a flow mapping
+// written by encoding/json (JSON is YAML), so that an append is one whole
+// line, and a line cut short by a crash is told by its missing line break.
+func (ev Event) entry() ([]byte, error) {
+	body, err := marshalFile(struct {
+		Timestamp string `json:"timestamp"`
+		Action    string `json:"action"`
+		Message   string `json:"message"`
+		Phase     string `json:"phase,omitempty"`
+		RunID     string `json:"run_id,omitempty"`
+	}{ev.Timestamp.Format(time.RFC3339Nano), ev.Action, ev.Message, ev.Phase, ev.RunID})
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	if err := refuseReplaced(body, ev); err != nil {
+		return nil, err
+	}
+	var line bytes.Buffer
+	line.WriteString("  - ")
+	if err := json.Compact(&line, body); err != nil {
+		return nil, err
+	}
+	line.WriteByte('\n')
+	return line.Bytes(), nil
 }
 
 // AppendEvent adds one event to the events file, creating it on first use.
 func (s *Store) AppendEvent(deploymentID string, ev Event) error {
-	unlock, err := s.storage.Lock("write", s.holder("append event"), true)
+	unlock, err := s.lockWrite("append event")
 	if err != nil {
 		return err
 	}
@@ -52,15 +60,10 @@ func (s *Store) appendEventLocked(deploymentID string, ev Event) error {
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = s.now()
 	}
-	node, err := ev.node()
+	entry, err := ev.entry()
 	if err != nil {
 		return fmt.Errorf("event %s: %w", ev.Action, err)
 	}
-	entry, err := yaml.Marshal(&yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{node}})
-	if err != nil {
-		return err
-	}
-	entry = indent(entry, "  ")
 	// Create the file with its header if it is not there (a stat, not a
 	// read: the log only grows); the write lock rules out a race.
 	head, err := eventsHeader(deploymentID, ev.Timestamp)
@@ -68,10 +71,45 @@ func (s *Store) appendEventLocked(deploymentID string, ev Event) error {
 		return err
 	}
 	_, err = s.storage.Write(EventsFile, append(head, entry...), "")
-	if errors.Is(err, ErrVersionMismatch) {
-		return s.storage.Append(EventsFile, entry)
+	if !errors.Is(err, ErrVersionMismatch) {
+		return err
+	}
+	err = s.storage.Append(EventsFile, entry)
+	if errors.Is(err, ErrTornTail) {
+		if err := s.repairEvents(); err != nil {
+			return err
+		}
+		err = s.storage.Append(EventsFile, entry)
 	}
 	return err
+}
+
+// repairEvents cuts an events file back to its last whole line, after an
+// append a crash cut short: the cut bytes are kept beside it, in
+// deployment-events.yaml.torn-<UTC time>, and an event says so.
+func (s *Store) repairEvents() error {
+	data, ver, err := s.storage.Read(EventsFile)
+	if err != nil {
+		return err
+	}
+	cut := bytes.LastIndexByte(data, '\n') + 1
+	torn := data[cut:]
+	if len(torn) == 0 {
+		return nil
+	}
+	kept := EventsFile + ".torn-" + s.now().UTC().Format("20060102T150405.000Z")
+	if _, err := s.storage.Write(kept, torn, AnyVersion); err != nil {
+		return fmt.Errorf("keep the cut-short end of %s: %w", s.storage.Location(EventsFile), err)
+	}
+	if _, err := s.storage.Write(EventsFile, data[:cut], ver); err != nil {
+		return fmt.Errorf("repair %s: %w", s.storage.Location(EventsFile), err)
+	}
+	entry, err := Event{Timestamp: s.now(), Action: "events_repaired",
+		Message: fmt.Sprintf("The last event was cut short (%d bytes, kept in %s) and was removed", len(torn), s.storage.Location(kept))}.entry()
+	if err != nil {
+		return err
+	}
+	return s.storage.Append(EventsFile, entry)
 }
 
 func eventsHeader(id string, at time.Time) ([]byte, error) {
@@ -89,26 +127,6 @@ func eventsHeader(id string, at time.Time) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// indent prefixes the list items (not the header) so they nest under events:.
-func indent(b []byte, prefix string) []byte {
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	var out bytes.Buffer
-	inList := false
-	for _, l := range lines {
-		if len(l) == 0 {
-			continue
-		}
-		if bytes.HasPrefix(l, []byte("- ")) {
-			inList = true
-		}
-		if inList {
-			out.WriteString(prefix)
-		}
-		out.Write(l)
-	}
-	return out.Bytes()
-}
-
 // Events reads the whole events list.
 func (s *Store) Events() ([]Event, error) {
 	data, _, err := s.storage.Read(EventsFile)
@@ -118,6 +136,8 @@ func (s *Store) Events() ([]Event, error) {
 	var doc struct {
 		Events []Event `yaml:"events"`
 	}
-	err = yaml.Unmarshal(data, &doc)
-	return doc.Events, err
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w (repair or move the file; k0flow appends to it only when its last line is whole)", s.storage.Location(EventsFile), err)
+	}
+	return doc.Events, nil
 }

@@ -41,3 +41,54 @@ func TestNormalizeEventsKeepsEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestTornEventIsRepairedNotAppendedTo: an append a crash cut short leaves
+// a last line without its line break; the next append cuts it off (keeping
+// the bytes beside the file), says so, and every whole event stays.
+func TestTornEventIsRepairedNotAppendedTo(t *testing.T) {
+	mem := NewMemory()
+	s := OpenStorage("", mem)
+	if err := s.AppendEvent("k0rdent-x", Event{Action: "run_started", Message: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	data, ver, _ := mem.Read(EventsFile)
+	torn := `  - {"timestamp":"2026-11-23T10:00:00Z","action":"phase_st`
+	if _, err := mem.Write(EventsFile, append(data, torn...), ver); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendEvent("k0rdent-x", Event{Action: "run_ended", Message: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Events()
+	if err != nil {
+		t.Fatalf("events after repair: %v", err)
+	}
+	var actions []string
+	for _, e := range evs {
+		actions = append(actions, e.Action)
+	}
+	if got := strings.Join(actions, " "); got != "run_started events_repaired run_ended" {
+		t.Fatalf("events = %s", got)
+	}
+	names, _ := mem.List(EventsFile + ".torn-")
+	if len(names) != 1 {
+		t.Fatalf("torn bytes kept in %q, want one file", names)
+	}
+	if kept, _, _ := mem.Read(names[0]); string(kept) != torn {
+		t.Fatalf("kept %q, want %q", kept, torn)
+	}
+}
+
+// TestEventNotUTF8IsRefused: nothing is appended for an event whose text
+// the file cannot hold.
+func TestEventNotUTF8IsRefused(t *testing.T) {
+	mem := NewMemory()
+	s := OpenStorage("", mem)
+	err := s.AppendEvent("k0rdent-x", Event{Action: "a", Message: "bad \xff"})
+	if err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, _, err := mem.Read(EventsFile); !IsNotExist(err) {
+		t.Fatalf("an events file was written: %v", err)
+	}
+}

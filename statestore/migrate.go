@@ -4,28 +4,28 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
-// Migration is a v1 state converted to v2.
+// Migration is a state of an earlier schema converted to this one.
 type Migration struct {
+	From         int // the schema_version migrated from: 0 for v1
 	DeploymentID string
 	State        *State
 	Data         []byte // the v2 file as it is (or would be) written
 	Archive      string // where the v1 files were copied; "" on a dry run
 }
 
-// ErrAlreadyV2 is returned by Migrate for a state that needs no migration.
-var ErrAlreadyV2 = errors.New("the state is already schema_version 2")
+// ErrAlreadyV2 is returned by Migrate for a state that is not a v1 file.
+var ErrAlreadyV2 = errors.New("the state is not a v1 file: it has a schema_version")
 
-// ArchiveRoot is old_deployments/ beside the state directory: the bash
-// project keeps ./state and ./old_deployments side by side.
+// ArchiveRoot is where archives live (old_deployments/ beside a local
+// state directory: the bash project keeps ./state and ./old_deployments
+// side by side), for messages.
 func (s *Store) ArchiveRoot() string {
-	return filepath.Join(filepath.Dir(s.Dir), "old_deployments")
+	return s.storage.Location(archiveDir(ArchivePrefix))
 }
 
 // Migrate converts a v1 state file to v2. Unless dryRun, the v1 state and
@@ -33,7 +33,7 @@ func (s *Store) ArchiveRoot() string {
 // old_deployments/<id>_<UTC time>_migration/; if anything fails the v1
 // file is left as it was.
 func (s *Store) Migrate(dryRun bool) (*Migration, error) {
-	unlock, err := s.storage.Lock("write", s.holder("migrate state"), true)
+	unlock, err := s.lockWrite("migrate state")
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,33 @@ func (s *Store) Migrate(dryRun bool) (*Migration, error) {
 	if err != nil {
 		return nil, err
 	}
+	var le *LegacyError
+	if _, err := Decode(data); errors.As(err, &le) && le.Version == previousVersion {
+		return s.migrateFromV2(data, ver, dryRun)
+	}
 	return s.migrateLocked(data, ver, dryRun)
+}
+
+func (s *Store) migrateFromV2(data []byte, ver string, dryRun bool) (*Migration, error) {
+	m := &Migration{From: previousVersion}
+	if dryRun {
+		st, err := decodeAny(data, SchemaVersion)
+		if err != nil {
+			return nil, &LoadError{Path: s.Path(), Err: err}
+		}
+		st.SchemaVersion = SchemaVersion
+		if m.Data, err = Encode(st.ensureMaps()); err != nil {
+			return nil, err
+		}
+		m.State, m.DeploymentID = st, st.DeploymentID
+		return m, nil
+	}
+	st, dir, err := s.migrateV2(data, ver)
+	if err != nil {
+		return nil, err
+	}
+	m.State, m.DeploymentID, m.Archive = st, st.DeploymentID, dir
+	return m, nil
 }
 
 func (s *Store) migrateLocked(data []byte, ver string, dryRun bool) (*Migration, error) {
@@ -53,9 +79,11 @@ func (s *Store) migrateLocked(data []byte, ver string, dryRun bool) (*Migration,
 	if dryRun {
 		return m, nil
 	}
-	if m.Archive, err = s.archive(m.DeploymentID, "migration", StateFile, EventsFile); err != nil {
+	dir := s.archiveName(m.DeploymentID, "migration")
+	if err := s.copyOut(dir, StateFile, EventsFile); err != nil {
 		return nil, fmt.Errorf("archive the v1 state before migrating it: %w", err)
 	}
+	m.Archive = s.storage.Location(archiveDir(dir))
 	if err := s.normalizeEvents(); err != nil {
 		return nil, fmt.Errorf("prepare %s for appending: %w", EventsFile, err)
 	}
@@ -63,7 +91,7 @@ func (s *Store) migrateLocked(data []byte, ver string, dryRun bool) (*Migration,
 		return nil, err
 	}
 	_ = s.appendEventLocked(m.DeploymentID, Event{Action: "state_migrated",
-		Message: "State migrated from v1 to schema_version 2; v1 files archived in " + m.Archive})
+		Message: "State migrated from v1 to schema_version 3; v1 files archived in " + m.Archive})
 	return m, nil
 }
 
@@ -72,10 +100,10 @@ func convertV1(data []byte, now time.Time) (*Migration, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
 	}
-	if err := shape(&doc); err == nil {
-		return nil, ErrAlreadyV2
-	} else if le := (*LegacyError)(nil); !errors.As(err, &le) || le.Version != 0 {
+	if v, err := shapeOf(&doc); err != nil {
 		return nil, err
+	} else if v != 0 {
+		return nil, ErrAlreadyV2
 	}
 	var v1 map[string]any
 	if err := doc.Decode(&v1); err != nil {
@@ -95,31 +123,40 @@ func convertV1(data []byte, now time.Time) (*Migration, error) {
 	return &Migration{DeploymentID: st.DeploymentID, State: st, Data: out}, nil
 }
 
-// archive copies the named files, as they are, into a new directory of
-// old_deployments/ named the bash project's way.
-func (s *Store) archive(id, reason string, names ...string) (string, error) {
-	dir := filepath.Join(s.ArchiveRoot(), fmt.Sprintf("%s_%s_%s", id, s.now().UTC().Format("2006-01-02_15-04-05"), reason))
-	return dir, s.copyOut(dir, names...)
-}
-
-// copyOut copies the named files, as they are, into dir (0700, files 0600).
-func (s *Store) copyOut(dir string, names ...string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+// migrateV2 brings a schema_version 2 state (one file holding every run,
+// written by k0flow before the run window) to this layout: the file is
+// first kept byte for byte in old_deployments/<id>_<UTC time>_schema-v3/,
+// then saved in the new layout, its older runs moved to runs/ and its
+// previous bytes kept as the .backup too. A failure leaves it as it was.
+func (s *Store) migrateV2(data []byte, ver string) (*State, string, error) {
+	st, err := decodeAny(data, SchemaVersion)
+	if err != nil {
+		return nil, "", &LoadError{Path: s.Path(), Err: err}
 	}
-	for _, name := range names {
-		data, _, err := s.storage.Read(name)
-		if IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return err
-		}
+	st.SchemaVersion = SchemaVersion
+	st.ensureMaps()
+	if err := st.Validate(); err != nil {
+		return nil, "", &LoadError{Path: s.Path(), Err: err}
 	}
-	return nil
+	dir := s.archiveName(st.DeploymentID, "schema-v3")
+	if err := s.copyOut(dir, StateFile); err != nil {
+		return nil, "", fmt.Errorf("keep the schema_version 2 state before migrating it: %w", err)
+	}
+	if err := s.spill(st); err != nil {
+		return nil, "", err
+	}
+	out, err := Encode(st)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.save(out, ver); err != nil {
+		return nil, "", err
+	}
+	_ = s.storage.Remove(legacyCacheFile)
+	_ = s.appendEventLocked(st.DeploymentID, Event{Action: "state_migrated",
+		Message: fmt.Sprintf("State migrated from schema_version 2 to %d (older runs in %s); the previous file is kept in %s",
+			SchemaVersion, s.storage.Location(RunsDir), s.storage.Location(archiveDir(dir)))})
+	return st, s.storage.Location(archiveDir(dir)), nil
 }
 
 // normalizeEvents makes a v1 events file safe to append to: its events

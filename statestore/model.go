@@ -11,7 +11,7 @@ import (
 )
 
 // SchemaVersion is the version of the state file this package reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Phase statuses.
 const (

@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -136,7 +137,7 @@ func (s *Store) RecoverAbandoned() ([]string, error) {
 // file once when there is nothing to recover: the common case for every
 // command that reads state.
 func (s *Store) LoadRecovered() (*State, []string, error) {
-	unlock, err := s.LockRun("recover abandoned runs")
+	unlock, err := s.LockRun(context.Background(), "recover abandoned runs")
 	if err != nil {
 		if _, held := err.(*LockedError); held {
 			st, err := s.Load() // a live runner owns its runs

@@ -3,6 +3,7 @@ package statestore
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -26,6 +27,10 @@ var SchemaJSON []byte
 // editors validate it.
 const SchemaURL = "https://raw.githubusercontent.com/k0flow/k0flow/main/statestore/schema/deployment-state.schema.json"
 
+// compiler holds the schema once compiled() has run; runSchema compiles
+// the run record's part with it.
+var compiler *jsonschema.Compiler
+
 var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(SchemaJSON)))
 	if err != nil {
@@ -36,6 +41,7 @@ var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	if err := c.AddResource(SchemaURL, doc); err != nil {
 		return nil, err
 	}
+	compiler = c
 	return c.Compile(SchemaURL)
 })
 
@@ -70,23 +76,39 @@ func (e *SchemaError) Error() string {
 
 var printer = message.NewPrinter(language.English)
 
-// checkSchema validates a parsed document against the schema.
-func checkSchema(root *yaml.Node) error {
-	sch, err := compiled()
-	if err != nil {
-		return fmt.Errorf("embedded schema: %w", err)
-	}
+// checkSchema validates a document parsed by yaml.v3 against the schema.
+func checkSchema(root *yaml.Node, data []byte) error {
 	var doc any
 	if err := root.Decode(&doc); err != nil {
 		return err
 	}
-	err = sch.Validate(jsonCompatible(doc))
+	top, ok := jsonCompatible(doc).(map[string]any)
+	if !ok {
+		return errors.New("the top level must be a mapping")
+	}
+	return validateDoc(top, data)
+}
+
+// validateDoc validates a decoded document against the schema. A state of
+// the previous schema is validated as the one it migrates to. Only when it
+// fails is the file parsed again, by yaml.v3, to name the lines.
+func validateDoc(top map[string]any, data []byte) error {
+	sch, err := compiled()
+	if err != nil {
+		return fmt.Errorf("embedded schema: %w", err)
+	}
+	if versionOf(top["schema_version"]) == previousVersion {
+		top["schema_version"] = json.Number(strconv.Itoa(SchemaVersion))
+	}
+	err = sch.Validate(top)
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
 		return err
 	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
 	var out []Violation
-	collect(ve, root, &out)
+	collect(ve, &root, &out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
 	return &SchemaError{Violations: out}
 }
@@ -124,6 +146,9 @@ func yamlPath(loc []string) string {
 
 // lineOf finds the line of the value at loc, or of its nearest parent.
 func lineOf(n *yaml.Node, loc []string) int {
+	if n == nil {
+		return 0
+	}
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}

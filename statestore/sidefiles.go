@@ -2,10 +2,7 @@ package statestore
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -59,7 +56,7 @@ func (s *Store) RemoveFile(name string) error { return s.storage.Remove(name) }
 // header a missing file stays missing (v1 changed such files only when
 // they were there) and fn is not called.
 func (s *Store) SideUpdate(file, header string, fn func(top *yaml.Node) error) error {
-	unlock, err := s.storage.Lock("write", s.holder("write "+file), true)
+	unlock, err := s.lockWrite("write " + file)
 	if err != nil {
 		return err
 	}
@@ -312,17 +309,16 @@ type HistoryEntry struct {
 
 const historyHeader = "# Deployment History Index\n# Tracks all k0rdent deployments for easy lookup\ndeployments: []\n"
 
-// historyPath is old_deployments/deployment-history.yaml beside the state
-// directory.
-func (s *Store) historyPath() string { return filepath.Join(s.ArchiveRoot(), HistoryFile) }
+// historyName is old_deployments/deployment-history.yaml.
+const historyName = ArchivePrefix + HistoryFile
 
 // RecordDeploymentHistory appends to the deployment history index, as
 // v1's record_deployment_history did on every deploy.
 func (s *Store) RecordDeploymentHistory(e HistoryEntry) error {
-	path := s.historyPath()
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		data = []byte(historyHeader)
+	path := s.storage.Location(historyName)
+	data, ver, err := s.storage.Read(historyName)
+	if IsNotExist(err) {
+		data, ver = []byte(historyHeader), ""
 	} else if err != nil {
 		return err
 	}
@@ -338,21 +334,15 @@ func (s *Store) RecordDeploymentHistory(e HistoryEntry) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp := path + ".tmp-" + randomHex(4)
-	if err := os.WriteFile(tmp, out, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	_, err = s.storage.Write(historyName, out, ver)
+	return err
 }
 
 // DeploymentHistory reads the deployment history index; no file is no
 // history.
 func (s *Store) DeploymentHistory() ([]HistoryEntry, bool, error) {
-	data, err := os.ReadFile(s.historyPath())
-	if errors.Is(err, os.ErrNotExist) {
+	data, _, err := s.storage.Read(historyName)
+	if IsNotExist(err) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -362,7 +352,7 @@ func (s *Store) DeploymentHistory() ([]HistoryEntry, bool, error) {
 		Deployments []HistoryEntry `yaml:"deployments"`
 	}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, true, fmt.Errorf("%s: %w", s.historyPath(), err)
+		return nil, true, fmt.Errorf("%s: %w", s.storage.Location(historyName), err)
 	}
 	return doc.Deployments, true, nil
 }
@@ -374,7 +364,7 @@ var V1Files = []string{StateFile, EventsFile, KOFStateFile, KOFEventsFile, Azure
 // old_deployments/<id>_<local time>_<reason>/. It returns the directory
 // and the names it moved ("" and none when there was nothing to archive).
 func (s *Store) ArchiveV1(reason string) (string, []string, error) {
-	unlock, err := s.storage.Lock("write", s.holder("archive state"), true)
+	unlock, err := s.lockWrite("archive state")
 	if err != nil {
 		return "", nil, err
 	}
@@ -395,16 +385,17 @@ func (s *Store) ArchiveV1(reason string) (string, []string, error) {
 			id = st.DeploymentID
 		}
 	}
-	dir := filepath.Join(s.ArchiveRoot(), fmt.Sprintf("%s_%s_%s", id, time.Now().Format("2006-01-02_15-04-05"), reason))
+	dir := fmt.Sprintf("%s%s_%s_%s/", ArchivePrefix, id, time.Now().Format("2006-01-02_15-04-05"), reason)
 	if err := s.copyOut(dir, present...); err != nil {
 		return "", nil, err
 	}
-	for _, name := range append(present, StateFile+".backup", cacheFile) {
+	where := s.storage.Location(archiveDir(dir))
+	for _, name := range append(present, StateFile+".backup", legacyCacheFile) {
 		if err := s.storage.Remove(name); err != nil {
-			return "", nil, fmt.Errorf("archived in %s, but could not remove %s: %w", dir, name, err)
+			return "", nil, fmt.Errorf("archived in %s, but could not remove %s: %w", where, name, err)
 		}
 	}
-	return dir, present, nil
+	return where, present, nil
 }
 
 // RemoveV1 is v1's cleanup_deployment_state: the state and events files
@@ -412,7 +403,7 @@ func (s *Store) ArchiveV1(reason string) (string, []string, error) {
 // directory too when nothing else is left in it. It returns what it
 // removed.
 func (s *Store) RemoveV1() ([]string, bool, error) {
-	unlock, err := s.storage.Lock("write", s.holder("remove state"), true)
+	unlock, err := s.lockWrite("remove state")
 	if err != nil {
 		return nil, false, err
 	}
@@ -427,12 +418,12 @@ func (s *Store) RemoveV1() ([]string, bool, error) {
 		}
 		removed = append(removed, name)
 	}
-	for _, name := range []string{StateFile + ".backup", cacheFile, ".write.lock"} {
+	for _, name := range []string{StateFile + ".backup", legacyCacheFile} {
 		_ = s.storage.Remove(name)
 	}
-	entries, err := os.ReadDir(s.Dir)
-	if err != nil || len(entries) > 0 {
+	d, ok := s.storage.(*Dir)
+	if !ok {
 		return removed, false, nil
 	}
-	return removed, os.Remove(s.Dir) == nil, nil
+	return removed, d.removeIfOnlyLocks(), nil
 }

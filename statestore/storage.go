@@ -1,34 +1,61 @@
 package statestore
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
-// Storage is where the state's bytes live. It knows nothing of their
-// meaning: it reads a named blob with a version, writes it back only if the
-// version still matches, appends to it, and takes named locks. The local
-// directory is the first implementation; a shared blob with a lease is the
-// next, and it must pass storagetest.Run as Dir does.
+// Storage is where every byte k0flow persists lives: the state, the run
+// records, the events, the phase logs, the archives and the locks. It
+// knows nothing of their meaning. Names are slash-separated paths;
+// names under ArchivePrefix are the archives (old_deployments/), which a
+// local directory keeps beside the state directory, as the bash project
+// does. The local directory (Dir) and memory (Memory) are the
+// implementations; any other must pass storagetest.Run as they do.
 type Storage interface {
 	// Read returns the bytes of name and an opaque version. A name that does
 	// not exist gives an error matching ErrNotExist.
 	Read(name string) (data []byte, version string, err error)
-	// Write replaces name with data if its version is still ifVersion (""
-	// meaning "must not exist yet", AnyVersion meaning "whatever is
-	// there"); otherwise ErrVersionMismatch.
+	// Write replaces name with data, durably and atomically, if its version
+	// is still ifVersion ("" meaning "must not exist yet", AnyVersion
+	// meaning "whatever is there"); otherwise ErrVersionMismatch.
 	Write(name string, data []byte, ifVersion string) (version string, err error)
-	// Append adds data to the end of name, creating it with data if absent.
+	// Append adds whole lines (data ends with a line break) to the end of
+	// name, creating it if absent, durably and all or nothing. If what is
+	// there does not end with a line break (an earlier append was torn),
+	// nothing is appended and the error matches ErrTornTail.
 	Append(name string, data []byte) error
+	// Stream returns a writer that appends to name as it is written to, for
+	// output that arrives over time (a phase's log); after Close returns
+	// nil, everything written is stored.
+	Stream(name string) (io.WriteCloser, error)
+	// List returns the names that start with prefix, sorted.
+	List(prefix string) ([]string, error)
+	// Move renames from to to, which must not exist yet.
+	Move(from, to string) error
 	// Remove deletes name; a name that does not exist is not an error.
 	Remove(name string) error
-	// Lock takes the named lock. With wait false, a held lock gives a
-	// *LockedError at once, naming the holder.
-	Lock(name string, holder LockHolder, wait bool) (Unlocker, error)
+	// Lock takes the named lock for holder. With wait false, a held lock
+	// gives a *LockedError at once, naming its holder; with wait true, Lock
+	// waits until the lock is free or ctx is done. A lock is a lease: an
+	// implementation whose locks do not die with their process renews it
+	// in the background until it is released, and a holder that stops
+	// renewing loses it once the lease expires.
+	Lock(ctx context.Context, name string, holder LockHolder, wait bool) (Unlocker, error)
 	// Location says where name lives, for messages.
 	Location(name string) string
 }
+
+// ArchivePrefix starts the names of archives: a destroyed deployment, runs
+// moved out by prune, the files a migration replaced.
+const ArchivePrefix = "old_deployments/"
+
+// ErrTornTail is returned by Append when what is stored does not end with
+// a line break.
+var ErrTornTail = errors.New("does not end with a line break (an earlier write was cut short)")
 
 // AnyVersion makes Write replace whatever is there.
 const AnyVersion = "*"
@@ -40,7 +67,9 @@ type Unlocker func() error
 type LockHolder struct {
 	PID       int       `yaml:"pid" json:"pid"`
 	Host      string    `yaml:"host" json:"host"`
+	User      string    `yaml:"user,omitempty" json:"user,omitempty"`
 	Operation string    `yaml:"operation" json:"operation"`
+	RunID     string    `yaml:"run_id,omitempty" json:"run_id,omitempty"`
 	Since     time.Time `yaml:"since" json:"since"`
 }
 
@@ -74,14 +103,6 @@ type (
 	backupWriter interface {
 		WriteKeepingBackup(name string, data []byte, ifVersion string) (string, error)
 	}
-	// volatileWriter writes data that can be rebuilt without paying for
-	// durability.
-	volatileWriter interface {
-		WriteVolatile(name string, data []byte) error
-	}
 )
 
-var (
-	_ backupWriter   = (*Dir)(nil)
-	_ volatileWriter = (*Dir)(nil)
-)
+var _ backupWriter = (*Dir)(nil)

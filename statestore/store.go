@@ -1,11 +1,12 @@
 package statestore
 
 import (
-	"bytes"
-	"crypto/sha256"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -22,8 +23,9 @@ const (
 )
 
 const header = "# yaml-language-server: $schema=" + SchemaURL + "\n" +
-	"# k0flow deployment state, schema_version 2. Change it with `k0flow state set`,\n" +
-	"# not by hand: every save keeps the previous version as deployment-state.yaml.backup.\n"
+	"# k0flow deployment state, schema_version 3: YAML in its JSON form, which yq reads.\n" +
+	"# Change it with `k0flow state set`, not by hand: every save keeps the previous\n" +
+	"# version as deployment-state.yaml.backup. Older runs are in runs/<run_id>.yaml.\n"
 
 // Store owns one deployment's state: loading and validating it, saving it
 // atomically under the write lock, the run lock, and the events file.
@@ -101,34 +103,71 @@ func (s *Store) Exists() (bool, error) {
 	return err == nil, err
 }
 
-// Load reads and validates the state. A missing file gives ErrNotExist; a
-// v1 file is migrated first when AutoMigrate is set.
+// Load reads and validates the state, with every run: the recent ones the
+// file holds and the older ones moved to runs/, oldest first. A missing
+// file gives ErrNotExist; a file of an earlier schema is migrated first
+// when AutoMigrate is set (converted in memory by a read-only store).
 func (s *Store) Load() (*State, error) {
+	st, err := s.LoadRecent()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.withHistory(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// LoadRecent is Load without the runs moved out of the file: what a
+// command reading values, or the latest runs, needs, at a cost that does
+// not grow with history.
+func (s *Store) LoadRecent() (*State, error) {
 	st, _, err := s.load()
 	var le *LegacyError
-	if errors.As(err, &le) && le.Version == 0 && s.readOnly {
-		data, _, rerr := s.storage.Read(StateFile)
-		if rerr != nil {
-			return nil, rerr
-		}
-		m, cerr := convertV1(data, s.now())
-		if cerr != nil {
-			return nil, &LoadError{Path: s.Path(), Err: cerr}
-		}
-		if s.OnReadV1 != nil {
-			s.OnReadV1()
-		}
-		return m.State, nil
+	if !errors.As(err, &le) || le.Version != 0 && le.Version != previousVersion {
+		return st, err
 	}
-	if errors.As(err, &le) && le.Version == 0 && s.AutoMigrate {
-		unlock, lerr := s.storage.Lock("write", s.holder("migrate state"), true)
-		if lerr != nil {
-			return nil, lerr
-		}
-		defer unlock()
-		st, _, err = s.loadMigrating()
+	if s.readOnly {
+		return s.convertInMemory(le.Version)
 	}
+	if !s.AutoMigrate {
+		return nil, err
+	}
+	unlock, lerr := s.lockWrite("migrate state")
+	if lerr != nil {
+		return nil, lerr
+	}
+	defer unlock()
+	st, _, err = s.loadMigrating()
 	return st, err
+}
+
+// convertInMemory shows a state of an earlier schema as this one, writing
+// nothing: reading is free.
+func (s *Store) convertInMemory(version int) (*State, error) {
+	data, _, err := s.storage.Read(StateFile)
+	if err != nil {
+		return nil, err
+	}
+	if version == previousVersion {
+		st, err := decodeAny(data, SchemaVersion)
+		if err == nil {
+			st.SchemaVersion = SchemaVersion
+			err = st.ensureMaps().Validate()
+		}
+		if err != nil {
+			return nil, &LoadError{Path: s.Path(), Err: err}
+		}
+		return st, nil
+	}
+	m, err := convertV1(data, s.now())
+	if err != nil {
+		return nil, &LoadError{Path: s.Path(), Err: err}
+	}
+	if s.OnReadV1 != nil {
+		s.OnReadV1()
+	}
+	return m.State, nil
 }
 
 func (s *Store) load() (*State, string, error) {
@@ -136,44 +175,25 @@ func (s *Store) load() (*State, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := s.decode(data)
+	st, err := Decode(data)
 	if err != nil {
 		return nil, "", &LoadError{Path: s.Path(), Err: err}
 	}
-	return st, ver, nil
+	return st.ensureMaps(), ver, nil
 }
 
-// decode is Decode with the cache of decoded states.
-func (s *Store) decode(data []byte) (*State, error) {
-	sum := sha256.Sum256(data)
-	if st := s.readCache(sum); st != nil {
-		if checkWrites {
-			if err := checkWrite(data, st); err != nil {
-				return nil, fmt.Errorf("the state cache disagrees with the file: %w", err)
-			}
-		}
-		return st.ensureMaps(), nil
-	}
-	st, err := Decode(data)
-	if err == nil {
-		if !s.readOnly {
-			s.writeCache(sum, st)
-		}
-		st.ensureMaps()
-	}
-	return st, err
-}
-
-// loadMigrating is load for a caller holding the write lock: a v1 file is
-// migrated first (archived, converted, saved) and the caller told.
+// loadMigrating is load for a caller holding the write lock: a file of an
+// earlier schema is migrated first (kept, converted, saved); for a v1 file
+// the caller is told.
 func (s *Store) loadMigrating() (*State, string, error) {
 	data, ver, err := s.storage.Read(StateFile)
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := s.decode(data)
+	st, err := Decode(data)
 	var le *LegacyError
-	if errors.As(err, &le) && le.Version == 0 && s.AutoMigrate {
+	switch {
+	case errors.As(err, &le) && le.Version == 0 && s.AutoMigrate:
 		m, err := s.migrateLocked(data, ver, false)
 		if err != nil {
 			return nil, "", err
@@ -182,29 +202,32 @@ func (s *Store) loadMigrating() (*State, string, error) {
 			s.OnMigrate(m)
 		}
 		return s.load()
-	}
-	if err != nil {
+	case errors.As(err, &le) && le.Version == previousVersion && s.AutoMigrate:
+		st, dir, err := s.migrateV2(data, ver)
+		if err != nil {
+			return nil, "", err
+		}
+		if s.OnMigrate != nil {
+			s.OnMigrate(&Migration{From: previousVersion, DeploymentID: st.DeploymentID, State: st, Archive: dir})
+		}
+		return s.load()
+	case err != nil:
 		return nil, "", &LoadError{Path: s.Path(), Err: err}
 	}
-	return st, ver, nil
+	return st.ensureMaps(), ver, nil
 }
 
-// Decode parses and validates state bytes: YAML once, then the JSON Schema,
-// then the checks a schema cannot express. Nothing is written either way.
+// Decode parses and validates state bytes: the JSON body k0flow writes
+// through encoding/json, or a file in YAML's block style (one edited by
+// hand, or an earlier schema) through yaml.v3; then the JSON Schema and the
+// checks a schema cannot express. Nothing is written either way.
 func Decode(data []byte) (*State, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	st, err := decodeAny(data, SchemaVersion)
+	if err != nil {
 		return nil, err
 	}
-	if err := shape(&doc); err != nil {
-		return nil, err
-	}
-	if err := checkSchema(&doc); err != nil {
-		return nil, err
-	}
-	st := &State{}
-	if err := doc.Decode(st); err != nil {
-		return nil, err
+	if st.SchemaVersion == previousVersion {
+		return nil, &LegacyError{Version: previousVersion}
 	}
 	if err := st.Validate(); err != nil {
 		return nil, err
@@ -212,19 +235,84 @@ func Decode(data []byte) (*State, error) {
 	return st, nil
 }
 
-// shape explains bytes that are not a v2 state at all.
-func shape(doc *yaml.Node) error {
+// decodeAny decodes a state of schema version want, or of the version
+// before it for migration (returned with its own version).
+func decodeAny(data []byte, want int) (*State, error) {
+	if body := jsonBody(data); body != nil {
+		return decodeJSON(data, body, want)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	v, err := shapeOf(&doc)
+	if err != nil {
+		return nil, err
+	}
+	if v != want && v != previousVersion {
+		return nil, &LegacyError{Version: v}
+	}
+	if err := checkSchema(&doc, data); err != nil {
+		return nil, err
+	}
+	st := &State{}
+	if err := doc.Decode(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func decodeJSON(data, body []byte, want int) (*State, error) {
+	var doc any
+	if err := unmarshalFile(body, &doc); err != nil {
+		return nil, err
+	}
+	top, ok := doc.(map[string]any)
+	if !ok {
+		return nil, errors.New("the top level must be a mapping")
+	}
+	v := versionOf(top["schema_version"])
+	if v != want && v != previousVersion {
+		return nil, &LegacyError{Version: v}
+	}
+	if err := validateDoc(top, data); err != nil {
+		return nil, err
+	}
+	f := &stateFile{State: &State{}}
+	if err := unmarshalFile(body, f); err != nil {
+		return nil, err
+	}
+	return fromFile(f), nil
+}
+
+func versionOf(v any) int {
+	switch t := v.(type) {
+	case nil:
+		return 0
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return int(i)
+		}
+	case int:
+		return t
+	}
+	return -1
+}
+
+// previousVersion is the schema a load migrates from by itself.
+const previousVersion = 2
+
+// shapeOf explains bytes that are not a state at all, and returns the
+// schema_version of those that are.
+func shapeOf(doc *yaml.Node) (int, error) {
 	if len(doc.Content) == 0 {
-		return errors.New("the file is empty")
+		return 0, errors.New("the file is empty")
 	}
 	top := doc.Content[0]
 	if top.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: the top level must be a mapping, not a %s", top.Line, kindName(top.Kind))
+		return 0, fmt.Errorf("line %d: the top level must be a mapping, not a %s", top.Line, kindName(top.Kind))
 	}
-	if v := schemaVersionOf(top); v != SchemaVersion {
-		return &LegacyError{Version: v}
-	}
-	return nil
+	return schemaVersionOf(top), nil
 }
 
 // LegacyError is a state file of an earlier schema: it needs migration.
@@ -233,6 +321,9 @@ type LegacyError struct{ Version int }
 func (e *LegacyError) Error() string {
 	if e.Version == 0 {
 		return "this is a v1 state file of the bash project (no schema_version); run `k0flow state migrate`"
+	}
+	if e.Version == previousVersion {
+		return fmt.Sprintf("schema_version %d was written by an earlier k0flow; any k0flow command that writes (apply, state set) migrates it, keeping the file in old_deployments/", e.Version)
 	}
 	return fmt.Sprintf("schema_version %d is not supported (this k0flow reads %d)", e.Version, SchemaVersion)
 }
@@ -261,44 +352,18 @@ func kindName(k yaml.Kind) string {
 	}
 }
 
-// Encode renders the state as YAML with its header. The runs, which are
-// most of a long-lived file, go through the small emitter of emit.go.
+// Encode renders the state as its file: the header, then the state as
+// indented JSON, which is YAML's flow style (see codec.go). A string that
+// is not UTF-8 text is refused, naming where it is.
 func Encode(st *State) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString(header)
-	head := *st
-	// yaml.v3 writes a string that spans lines as a literal block, which
-	// loses leading line breaks and cannot start with a tab: the values a
-	// script or Terraform stored go out double-quoted when they hold one.
-	head.Runtime = exactValues(st.Runtime)
-	head.DeploymentFlags = exactValues(st.DeploymentFlags)
-	if f := st.InfrastructureFacts; f != nil {
-		facts := *f
-		facts.Outputs = exactValues(f.Outputs)
-		head.InfrastructureFacts = &facts
-	}
-	head.DeploymentRuns = nil
-	if err := encodeTo(&buf, &head); err != nil {
+	body, err := marshalFile(toFile(st))
+	if err != nil {
 		return nil, err
 	}
-	if len(st.DeploymentRuns) == 0 {
-		buf.WriteString("deployment_runs: []\n")
-		return buf.Bytes(), nil
+	if err := refuseReplaced(body, st); err != nil {
+		return nil, err
 	}
-	buf.WriteString("deployment_runs:\n")
-	for _, r := range st.DeploymentRuns {
-		writeRun(&buf, r)
-	}
-	return buf.Bytes(), nil
-}
-
-func encodeTo(buf *bytes.Buffer, v any) error {
-	enc := yaml.NewEncoder(buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	return enc.Close()
+	return append([]byte(header), body...), nil
 }
 
 // Update applies fn to the current state under the write lock and saves
@@ -314,7 +379,7 @@ func (s *Store) UpdateOrInit(newState func() *State, fn func(*State) error) erro
 }
 
 func (s *Store) update(newState func() *State, fn func(*State) error) error {
-	unlock, err := s.storage.Lock("write", s.holder("write state"), true)
+	unlock, err := s.lockWrite("write state")
 	if err != nil {
 		return err
 	}
@@ -333,6 +398,9 @@ func (s *Store) update(newState func() *State, fn func(*State) error) error {
 	if err := st.Validate(); err != nil {
 		return fmt.Errorf("refusing to save an invalid state: %w", err)
 	}
+	if err := s.spill(st); err != nil {
+		return err
+	}
 	data, err := Encode(st)
 	if err != nil {
 		return err
@@ -342,11 +410,7 @@ func (s *Store) update(newState func() *State, fn func(*State) error) error {
 			return err
 		}
 	}
-	if err := s.save(data, ver); err != nil {
-		return err
-	}
-	s.writeCache(sha256.Sum256(data), st)
-	return nil
+	return s.save(data, ver)
 }
 
 // save writes the state if it is still at version ver, keeping the
@@ -387,14 +451,35 @@ func checkWrite(data []byte, st *State) error {
 var checkWrites = os.Getenv("K0FLOW_CHECK_WRITES") == "1"
 
 // LockRun takes the run lock for an apply or destroy, failing at once if
-// another process holds it.
-func (s *Store) LockRun(operation string) (Unlocker, error) {
-	return s.storage.Lock("run", s.holder(operation), false)
+// another process holds it. The lock is held until the Unlocker is called
+// or ctx is done (a lease that is no longer renewed expires).
+func (s *Store) LockRun(ctx context.Context, operation string) (Unlocker, error) {
+	return s.storage.Lock(ctx, "run", s.holder(operation), false)
 }
+
+// lockWrite takes the write lock, held for the few milliseconds of one
+// read-modify-write.
+func (s *Store) lockWrite(op string) (Unlocker, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeLockWait)
+	defer cancel()
+	unlock, err := s.storage.Lock(ctx, "write", s.holder(op), true)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("%s: the write lock of %s was not free after %s (is a process stuck holding it? see `k0flow status`)", op, s.storage.Location(""), writeLockWait)
+	}
+	return unlock, err
+}
+
+// writeLockWait bounds the wait for the write lock, which is only ever
+// held for one read-modify-write.
+const writeLockWait = 2 * time.Minute
 
 func (s *Store) holder(op string) LockHolder {
 	host, _ := os.Hostname()
-	return LockHolder{PID: os.Getpid(), Host: host, Operation: op, Since: s.now()}
+	h := LockHolder{PID: os.Getpid(), Host: host, Operation: op, Since: s.now()}
+	if u, err := user.Current(); err == nil {
+		h.User = u.Username
+	}
+	return h
 }
 
 // NewState returns the state of a deployment that has not run yet.

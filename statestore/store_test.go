@@ -42,7 +42,7 @@ func TestEncodeDecodeKeepsPhaseOrderAndValues(t *testing.T) {
 	}
 }
 
-const validBase = `schema_version: 2
+const validBase = `schema_version: 3
 deployment_id: x
 created_at: 2026-11-22T18:00:00Z
 last_updated: 2026-11-22T18:00:00Z
@@ -57,9 +57,9 @@ func TestDecodeRejects(t *testing.T) {
 		"empty":            {"", "the file is empty"},
 		"not a mapping":    {"- a\n- b\n", "line 1: the top level must be a mapping, not a list"},
 		"v1 file":          {"deployment_id: x\nphases: {}\n", "v1 state file"},
-		"future version":   {"schema_version: 3\n", "schema_version 3 is not supported"},
+		"future version":   {"schema_version: 4\n", "schema_version 4 is not supported"},
 		"unknown key":      {validBase + "deployment_runs: []\nbogus: 1\n", "line 1: (top level): additional properties 'bogus' not allowed"},
-		"missing key":      {"schema_version: 2\ndeployment_id: x\n", "missing properties 'created_at'"},
+		"missing key":      {"schema_version: 3\ndeployment_id: x\n", "missing properties 'created_at'"},
 		"bad outcome":      {validBase + fmt.Sprintf(run, "meh"), "line 8: deployment_runs[0].outcome: value must be one of"},
 		"bad timestamp":    {strings.Replace(validBase, "2026-11-22T18:00:00Z\nlast", "yesterday\nlast", 1) + "deployment_runs: []\n", "line 3: created_at: 'yesterday' is not valid date-time"},
 		"dangling current": {validBase + "current_run_id: r9\ndeployment_runs: []\n", "current_run_id: r9 is not in deployment_runs"},

@@ -35,20 +35,30 @@ func (s *State) Validate() error {
 			return fmt.Errorf("%s.run_id: %s appears twice", at, r.RunID)
 		}
 		seen[r.RunID] = true
-		if !runKinds[r.Kind] {
-			return fmt.Errorf("%s.kind: %q is not one of apply, destroy, migrated, manual", at, r.Kind)
-		}
-		if !runOutcomes[r.Outcome] {
-			return fmt.Errorf("%s.outcome: %q is not one of running, success, failed, interrupted", at, r.Outcome)
-		}
-		for _, p := range r.Phases {
-			if !phaseStatuses[p.Status] {
-				return fmt.Errorf("%s.phases.%s.status: %q is not one of pending, running, completed, reused, failed, interrupted, skipped", at, p.Name, p.Status)
-			}
+		if err := r.validate(at); err != nil {
+			return err
 		}
 	}
 	if s.CurrentRunID != "" && !seen[s.CurrentRunID] {
 		return fmt.Errorf("current_run_id: %s is not in deployment_runs", s.CurrentRunID)
+	}
+	return nil
+}
+
+func (r *Run) validate(at string) error {
+	if r.RunID == "" {
+		return fmt.Errorf("%s.run_id: required", at)
+	}
+	if !runKinds[r.Kind] {
+		return fmt.Errorf("%s.kind: %q is not one of apply, destroy, migrated, manual", at, r.Kind)
+	}
+	if !runOutcomes[r.Outcome] {
+		return fmt.Errorf("%s.outcome: %q is not one of running, success, failed, interrupted", at, r.Outcome)
+	}
+	for _, p := range r.Phases {
+		if !phaseStatuses[p.Status] {
+			return fmt.Errorf("%s.phases.%s.status: %q is not one of pending, running, completed, reused, failed, interrupted, skipped", at, p.Name, p.Status)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -66,7 +67,7 @@ func cmdApply(c *cli, args []string) error {
 		return err
 	}
 	store := c.open(l.wf.StateDir)
-	unlock, err := store.LockRun("apply " + l.wf.Filename)
+	unlock, err := store.LockRun(context.Background(), "apply "+l.wf.Filename)
 	if err != nil {
 		return err
 	}

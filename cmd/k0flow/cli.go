@@ -229,8 +229,13 @@ func (c *cli) stateDir(flag string) string {
 func (c *cli) open(dir string) *statestore.Store {
 	store := statestore.Open(dir)
 	store.OnMigrate = func(m *statestore.Migration) {
-		fmt.Fprintf(c.stderr, "Migrated %s from the bash project's v1 format to schema_version 2 (v1 files kept in %s).\n",
-			displayPath(store.Path()), displayPath(m.Archive))
+		if m.From != 0 {
+			fmt.Fprintf(c.stderr, "Migrated %s from schema_version %d to %d (the previous file kept in %s; runs beyond the %d most recent moved to %s).\n",
+				displayPath(store.Path()), m.From, statestore.SchemaVersion, displayPath(m.Archive), statestore.InlineRuns, displayPath(store.RunsLocation()))
+			return
+		}
+		fmt.Fprintf(c.stderr, "Migrated %s from the bash project's v1 format to schema_version %d (v1 files kept in %s).\n",
+			displayPath(store.Path()), statestore.SchemaVersion, displayPath(m.Archive))
 	}
 	return store
 }

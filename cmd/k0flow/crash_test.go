@@ -107,7 +107,7 @@ func crashApply(ts *testscript.TestScript, dir string, env []string, delay time.
 			if v, _ := doc.Runtime[name].(map[string]any); v["done"] != "yes" {
 				ts.Fatalf("trial %d: phase %s is completed but its value is lost", trial, name)
 			}
-			if !strings.Contains(string(events), "action: "+name+"_event") {
+			if !strings.Contains(string(events), `"action":"`+name+`_event"`) {
 				ts.Fatalf("trial %d: phase %s is completed but its event is lost", trial, name)
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,7 +47,7 @@ func cmdDestroy(c *cli, args []string) error {
 		return err
 	}
 	store := c.open(l.wf.StateDir)
-	unlock, err := store.LockRun("destroy " + l.wf.Filename)
+	unlock, err := store.LockRun(context.Background(), "destroy "+l.wf.Filename)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -102,6 +103,7 @@ func cmdStatefield(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	var doc any
 	ts.Check(yaml.Unmarshal(data, &doc))
+	withMovedRuns(ts, dir, doc)
 	got, found := lookup(doc, args[0])
 	if len(args) == 1 {
 		if found == neg {
@@ -129,6 +131,37 @@ func cmdStatefield(ts *testscript.TestScript, neg bool, args []string) {
 	if re.MatchString(gotStr) == neg {
 		ts.Fatalf("%s = %q, want %s%q", args[0], gotStr, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
+}
+
+// withMovedRuns puts the run records moved to runs/ before the state's
+// own runs, oldest first, read with yaml.v3 as yq would read them.
+func withMovedRuns(ts *testscript.TestScript, dir string, doc any) {
+	top, ok := doc.(map[string]any)
+	if !ok {
+		return
+	}
+	inline, _ := top["deployment_runs"].([]any)
+	seen := map[any]bool{}
+	for _, r := range inline {
+		if m, ok := r.(map[string]any); ok {
+			seen[m["run_id"]] = true
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "runs", "*.yaml"))
+	var moved []any
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		ts.Check(err)
+		var r map[string]any
+		ts.Check(yaml.Unmarshal(data, &r))
+		if !seen[r["run_id"]] {
+			moved = append(moved, r)
+		}
+	}
+	sort.SliceStable(moved, func(i, j int) bool {
+		return fmt.Sprint(moved[i].(map[string]any)["started_at"]) < fmt.Sprint(moved[j].(map[string]any)["started_at"])
+	})
+	top["deployment_runs"] = append(moved, inline...)
 }
 
 func lookup(doc any, path string) (any, bool) {

@@ -54,10 +54,10 @@ func cmdPrune(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := store.Prune(func(st *statestore.State) []*statestore.Run {
+	res, err := store.Prune(func(all []*statestore.Run) []*statestore.Run {
 		var picked []*statestore.Run
-		for i, r := range st.DeploymentRuns {
-			newer := len(st.DeploymentRuns) - i // 1 for the newest
+		for i, r := range all {
+			newer := len(all) - i // 1 for the newest
 			if (*keep < 0 || newer > *keep) && (cutoff.IsZero() || r.StartedAt.Before(cutoff)) {
 				picked = append(picked, r)
 			}

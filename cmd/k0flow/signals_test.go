@@ -62,7 +62,7 @@ func TestSignalInterruptsRun(t *testing.T) {
 			// being killed after the grace period.
 			waitFor(t, filepath.Join(dir, "trapped"))
 			state, _ := os.ReadFile(filepath.Join(dir, "state", "deployment-state.yaml"))
-			for _, want := range []string{"outcome: interrupted", "status: interrupted", "message: interrupted by " + phases.SignalName(sig)} {
+			for _, want := range []string{`"outcome": "interrupted"`, `"status": "interrupted"`, `"message": "interrupted by ` + phases.SignalName(sig) + `"`} {
 				if !strings.Contains(string(state), want) {
 					t.Errorf("state lacks %q:\n%s", want, state)
 				}

@@ -36,9 +36,9 @@ func (c *cli) stateValidate(file string, out output) error {
 			return err
 		}
 	} else if res.Valid {
-		fmt.Fprintf(c.stdout, "%s is a valid v2 state: deployment %s, %d runs.\n", file, st.DeploymentID, len(st.DeploymentRuns))
+		fmt.Fprintf(c.stdout, "%s is a valid schema_version %d state: deployment %s, %d runs.\n", file, statestore.SchemaVersion, st.DeploymentID, len(st.DeploymentRuns))
 	} else {
-		fmt.Fprintf(c.stdout, "%s is not a valid v2 state:\n", file)
+		fmt.Fprintf(c.stdout, "%s is not a valid schema_version %d state:\n", file, statestore.SchemaVersion)
 		for _, v := range res.Violations {
 			fmt.Fprintf(c.stdout, "  %s\n", v)
 		}

@@ -3,8 +3,13 @@
 package storagetest
 
 import (
+	"context"
 	"errors"
+	"io"
+	"reflect"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/k0flow/k0flow/statestore"
 )
@@ -13,6 +18,7 @@ import (
 // call of newStorage within one subtest must return a handle on the same
 // underlying store, as a second process would see it.
 func Run(t *testing.T, newStorage func(t *testing.T) (first, second statestore.Storage)) {
+	ctx := context.Background()
 	t.Run("ReadMissing", func(t *testing.T) {
 		s, _ := newStorage(t)
 		if _, _, err := s.Read("x"); !errors.Is(err, statestore.ErrNotExist) {
@@ -85,11 +91,11 @@ func Run(t *testing.T, newStorage func(t *testing.T) (first, second statestore.S
 	t.Run("LockIsExclusiveAndNamesHolder", func(t *testing.T) {
 		s, other := newStorage(t)
 		holder := statestore.LockHolder{PID: 4242, Host: "build-7", Operation: "apply"}
-		unlock, err := s.Lock("run", holder, false)
+		unlock, err := s.Lock(ctx, "run", holder, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = other.Lock("run", statestore.LockHolder{PID: 1}, false)
+		_, err = other.Lock(ctx, "run", statestore.LockHolder{PID: 1}, false)
 		var locked *statestore.LockedError
 		if !errors.As(err, &locked) || locked.Holder.PID != 4242 || locked.Holder.Host != "build-7" {
 			t.Fatalf("second lock: err = %v, want LockedError naming pid 4242 on build-7", err)
@@ -97,7 +103,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) (first, second statestore.S
 		if err := unlock(); err != nil {
 			t.Fatal(err)
 		}
-		unlock2, err := other.Lock("run", statestore.LockHolder{PID: 1}, false)
+		unlock2, err := other.Lock(ctx, "run", statestore.LockHolder{PID: 1}, false)
 		if err != nil {
 			t.Fatalf("lock after release: %v", err)
 		}
@@ -105,15 +111,193 @@ func Run(t *testing.T, newStorage func(t *testing.T) (first, second statestore.S
 	})
 	t.Run("LocksAreIndependent", func(t *testing.T) {
 		s, other := newStorage(t)
-		unlock, err := s.Lock("run", statestore.LockHolder{PID: 1}, false)
+		unlock, err := s.Lock(ctx, "run", statestore.LockHolder{PID: 1}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer unlock()
-		unlockWrite, err := other.Lock("write", statestore.LockHolder{PID: 2}, false)
+		unlockWrite, err := other.Lock(ctx, "write", statestore.LockHolder{PID: 2}, false)
 		if err != nil {
 			t.Fatalf("write lock while the run lock is held: %v", err)
 		}
 		_ = unlockWrite()
+	})
+	t.Run("AppendRefusesTornTail", func(t *testing.T) {
+		s, _ := newStorage(t)
+		if _, err := s.Write("events", []byte("a\nb-cut"), ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Append("events", []byte("c\n")); !errors.Is(err, statestore.ErrTornTail) {
+			t.Fatalf("Append after a torn tail: err = %v, want ErrTornTail", err)
+		}
+		if data, _, _ := s.Read("events"); string(data) != "a\nb-cut" {
+			t.Fatalf("a refused append changed the data: %q", data)
+		}
+	})
+	t.Run("ConcurrentAppendsStayWhole", func(t *testing.T) {
+		s, other := newStorage(t)
+		var wg sync.WaitGroup
+		for _, st := range []statestore.Storage{s, other} {
+			wg.Add(1)
+			go func(st statestore.Storage) {
+				defer wg.Done()
+				for i := 0; i < 50; i++ {
+					if err := st.Append("log", []byte("0123456789abcdef\n")); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}(st)
+		}
+		wg.Wait()
+		data, _, _ := s.Read("log")
+		if want := 100 * 17; len(data) != want {
+			t.Fatalf("after 100 appends: %d bytes, want %d", len(data), want)
+		}
+		for i := 0; i < len(data); i += 17 {
+			if string(data[i:i+17]) != "0123456789abcdef\n" {
+				t.Fatalf("entry at %d interleaved: %q", i, data[i:i+17])
+			}
+		}
+	})
+	t.Run("StreamAppendsAsWritten", func(t *testing.T) {
+		s, other := newStorage(t)
+		w, err := s.Stream("logs/r1/a.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{"one ", "two\n", "three"} {
+			if _, err := io.WriteString(w, part); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if data, _, err := other.Read("logs/r1/a.log"); err != nil || string(data) != "one two\nthree" {
+			t.Fatalf("streamed log reads %q, %v", data, err)
+		}
+	})
+	t.Run("ListByPrefixSorted", func(t *testing.T) {
+		s, other := newStorage(t)
+		for _, name := range []string{"runs/b.yaml", "runs/a.yaml", "logs/r1/x.log", "logs/r2/y.log", "state.yaml"} {
+			if _, err := s.Write(name, []byte(name), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for prefix, want := range map[string][]string{
+			"runs/":    {"runs/a.yaml", "runs/b.yaml"},
+			"logs/r1/": {"logs/r1/x.log"},
+			"logs/":    {"logs/r1/x.log", "logs/r2/y.log"},
+			"nothing/": nil,
+		} {
+			got, err := other.List(prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 && len(want) == 0 {
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("List(%q) = %q, want %q", prefix, got, want)
+			}
+		}
+	})
+	t.Run("MoveRenamesAndRefusesToOverwrite", func(t *testing.T) {
+		s, other := newStorage(t)
+		_, _ = s.Write("logs/r1/a.log", []byte("log"), "")
+		_, _ = s.Write("taken", []byte("x"), "")
+		if err := other.Move("logs/r1/a.log", statestore.ArchivePrefix+"d/logs/r1/a.log"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Read("logs/r1/a.log"); !errors.Is(err, statestore.ErrNotExist) {
+			t.Fatalf("moved name still reads: %v", err)
+		}
+		if data, _, _ := s.Read(statestore.ArchivePrefix + "d/logs/r1/a.log"); string(data) != "log" {
+			t.Fatalf("moved name reads %q", data)
+		}
+		_, _ = s.Write("b", []byte("b"), "")
+		if err := s.Move("b", "taken"); err == nil {
+			t.Fatal("Move over an existing name succeeded")
+		}
+		if err := s.Move("never", "elsewhere"); !errors.Is(err, statestore.ErrNotExist) {
+			t.Fatalf("Move of a missing name: %v, want ErrNotExist", err)
+		}
+	})
+	t.Run("LockWaitEndsWithContext", func(t *testing.T) {
+		s, other := newStorage(t)
+		unlock, err := s.Lock(ctx, "write", statestore.LockHolder{PID: 1}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		if _, err := other.Lock(short, "write", statestore.LockHolder{PID: 2}, true); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("waiting on a held lock past the context: err = %v, want DeadlineExceeded", err)
+		}
+	})
+	t.Run("LockWaitGetsReleasedLock", func(t *testing.T) {
+		s, other := newStorage(t)
+		unlock, err := s.Lock(ctx, "write", statestore.LockHolder{PID: 1}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(50*time.Millisecond, func() { _ = unlock() })
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		unlock2, err := other.Lock(wctx, "write", statestore.LockHolder{PID: 2}, true)
+		if err != nil {
+			t.Fatalf("waiting for a lock that is released: %v", err)
+		}
+		_ = unlock2()
+	})
+}
+
+// Leaser is a Storage whose locks are leases: they outlive a dead holder
+// until they expire, so they must be renewed while held.
+type Leaser interface {
+	statestore.Storage
+	// SimulateCrash stops every renewal, as the death of the holder would.
+	SimulateCrash()
+	// LeaseDuration is how long a lease lasts unrenewed.
+	LeaseDuration() time.Duration
+}
+
+// RunLeases checks what a Storage with leases must do besides Run: a
+// held lease is renewed, a dead holder's lease expires. (A flock dies with
+// its process; that is tested end to end, by killing a runner.)
+func RunLeases(t *testing.T, newStorage func(t *testing.T) (first, second Leaser)) {
+	ctx := context.Background()
+	t.Run("LeaseOfDeadHolderExpires", func(t *testing.T) {
+		s, other := newStorage(t)
+		crasher := s.(Leaser)
+		if _, err := s.Lock(ctx, "run", statestore.LockHolder{PID: 7}, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Lock(ctx, "run", statestore.LockHolder{PID: 8}, false); err == nil {
+			t.Fatal("a held lease was taken")
+		}
+		crasher.SimulateCrash()
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		unlock, err := other.Lock(wctx, "run", statestore.LockHolder{PID: 8}, true)
+		if err != nil {
+			t.Fatalf("the lease of a holder that stopped renewing did not expire: %v", err)
+		}
+		_ = unlock()
+	})
+	t.Run("HeldLeaseIsRenewed", func(t *testing.T) {
+		s, other := newStorage(t)
+		ttl := s.(Leaser)
+		unlock, err := s.Lock(ctx, "run", statestore.LockHolder{PID: 7}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+		time.Sleep(3 * ttl.LeaseDuration())
+		if _, err := other.Lock(ctx, "run", statestore.LockHolder{PID: 8}, false); err == nil {
+			t.Fatal("a held lease expired although its holder lives")
+		}
 	})
 }

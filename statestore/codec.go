@@ -1,0 +1,450 @@
+package statestore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+)
+
+// The state's files are YAML written by encoding/json: JSON is YAML's flow
+// style, so operators and yq read them as before, while k0flow encodes and
+// decodes them with the standard library (about 10× yaml.v3 either way) and
+// escapes every string, so a value with tabs, leading line breaks, "<<" or
+// "&a" comes back byte for byte. A file edited by hand into block style
+// still loads, through yaml.v3; the next save writes it back as JSON.
+
+// marshalFile renders v as the body of a state file: indented JSON,
+// without the HTML escaping that would make "<" unreadable in yq.
+func marshalFile(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return yamlPrintable(buf.Bytes()), nil
+}
+
+// yamlPrintable escapes the characters encoding/json writes as they are
+// and YAML does not take as themselves: DEL, the C1 controls, U+FEFF,
+// U+FFFE and U+FFFF, which make yq and yaml.v3 refuse the whole file, and
+// NEL (U+0085), a line break to YAML 1.1 that a quoted string would fold.
+// They can only be inside strings, where \uXXXX is the same character.
+func yamlPrintable(b []byte) []byte {
+	if bytes.IndexByte(b, 0x7f) < 0 && bytes.IndexByte(b, 0xc2) < 0 && bytes.IndexByte(b, 0xef) < 0 {
+		return b // the common case: none of them can be there (bytes, not runes)
+	}
+	var out bytes.Buffer
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if yamlAllowed(r) || r == utf8.RuneError && size == 1 {
+			out.Write(b[:size])
+		} else {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
+		b = b[size:]
+	}
+	return out.Bytes()
+}
+
+// yamlAllowed is YAML's printable set (c-printable), less NEL and the
+// byte-order mark.
+func yamlAllowed(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return true
+	case r < 0x20 || r == 0x7f || r < 0xa0 && r > 0x7f:
+		return false
+	case r == 0xfeff || r == 0xfffe || r == 0xffff:
+		return false
+	}
+	return true
+}
+
+// jsonBody returns the JSON after a file's leading comment lines, or nil
+// when the body is not a JSON object (a file in YAML's block style).
+func jsonBody(data []byte) []byte {
+	rest := data
+	for len(rest) > 0 {
+		line, next, _ := bytes.Cut(rest, []byte("\n"))
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] == '#' {
+			rest = next
+			continue
+		}
+		if t[0] == '{' {
+			return rest
+		}
+		return nil
+	}
+	return nil
+}
+
+// unmarshalFile decodes a JSON body strictly: numbers stay exact
+// (json.Number, made ints or floats by FromJSON) and nothing may follow
+// the object.
+func unmarshalFile(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(body, err)
+	}
+	if dec.More() {
+		return errors.New("unexpected text after the state's closing brace")
+	}
+	return nil
+}
+
+// jsonError names the line of a JSON syntax or type error.
+func jsonError(body []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(body)) {
+		return err
+	}
+	return fmt.Errorf("line %d: %w", bytes.Count(body[:off], []byte("\n"))+1, err)
+}
+
+// textError refuses a string the state's files cannot hold exactly: YAML
+// and JSON are UTF-8 text, and encoding/json would silently replace other
+// bytes.
+func textError(what, s string) error {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	return fmt.Errorf("%s %q is not UTF-8 text, which the state's files hold: nothing was written", what, s)
+}
+
+// checkText walks a value and refuses any string or key that is not UTF-8
+// text, and any key YAML readers could not take back as written.
+func checkText(what string, v any) error {
+	switch t := v.(type) {
+	case string:
+		return textError(what, t)
+	case map[string]any:
+		for k, e := range t {
+			if err := checkKey(what, k); err != nil {
+				return err
+			}
+			if err := checkText(what+"."+k, e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if err := checkText(fmt.Sprintf("%s[%d]", what, i), e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// MaxKeyLen is the longest mapping key kept: YAML parsers, yq's among them,
+// refuse an implicit key longer than 1024 characters.
+const MaxKeyLen = 1024
+
+func checkKey(what, k string) error {
+	if err := textError(what+" key", k); err != nil {
+		return err
+	}
+	if len(k) > MaxKeyLen {
+		return fmt.Errorf("%s: key %.40q... is %d bytes long; YAML readers take keys of at most %d", what, k, len(k), MaxKeyLen)
+	}
+	if k == "<<" {
+		return fmt.Errorf(`%s: a key "<<" is a merge key to YAML readers and would not read back as a key: choose another name`, what)
+	}
+	return nil
+}
+
+// ValidText replaces what is not UTF-8 in captured process output (a log
+// tail, an error message) so that it can be stored: the phase's log file
+// keeps the bytes as they were.
+func ValidText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// stateFile is State as its file holds it: the phases of a run as a
+// mapping from name to record, in execution order, as the bash scripts
+// read them, and a VM's extra keys beside its known ones.
+type stateFile struct {
+	*State
+	VMRuntimeStatus map[string]vmFile `json:"vm_runtime_status,omitempty"`
+	DeploymentRuns  []runFile         `json:"deployment_runs"`
+}
+
+type runFile struct {
+	*Run
+	Phases phaseMap  `json:"phases"`
+	Error  *RunError `json:"error"` // after the phases, as the seed lists them
+}
+
+// phaseMap is a PhaseList written as an ordered JSON object.
+type phaseMap PhaseList
+
+// phaseFile is a record under its name: the name is the key, not a field.
+type phaseFile struct {
+	*PhaseRecord
+	Name string `json:"name,omitempty"` // shadows PhaseRecord.Name, left empty
+}
+
+func (m phaseMap) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, p := range m {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		key, err := json.Marshal(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := json.Marshal(phaseFile{PhaseRecord: p})
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(key)
+		buf.WriteByte(':')
+		buf.Write(rec)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+func (m *phaseMap) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*m = nil
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("phases must be a mapping of phase name to record")
+	}
+	out := phaseMap{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := tok.(string)
+		rec := &PhaseRecord{}
+		if err := dec.Decode(&phaseFile{PhaseRecord: rec}); err != nil {
+			return fmt.Errorf("phases.%s: %w", name, err)
+		}
+		rec.Name = name
+		out = append(out, rec)
+	}
+	*m = out
+	return nil
+}
+
+// vmFile writes a VM's extra keys inline, beside the known ones.
+type vmFile struct{ *VMStatus }
+
+func (v vmFile) MarshalJSON() ([]byte, error) {
+	known, err := json.Marshal(vmKnown{v.VMStatus})
+	if err != nil {
+		return nil, err
+	}
+	if len(v.Extra) == 0 {
+		return known, nil
+	}
+	all := map[string]any{}
+	for k, e := range v.Extra {
+		all[k] = e
+	}
+	var k map[string]json.RawMessage
+	if err := json.Unmarshal(known, &k); err != nil {
+		return nil, err
+	}
+	for name, raw := range k {
+		all[name] = raw
+	}
+	return json.Marshal(all)
+}
+
+func (v *vmFile) UnmarshalJSON(data []byte) error {
+	st := &VMStatus{}
+	if err := unmarshalFile(data, &vmKnown{st}); err != nil {
+		return err
+	}
+	var all map[string]any
+	if err := unmarshalFile(data, &all); err != nil {
+		return err
+	}
+	for _, k := range []string{"ssh_verified", "verification_timestamp", "cloud_init_complete", "completion_timestamp"} {
+		delete(all, k)
+	}
+	if len(all) > 0 {
+		st.Extra = FromJSON(all).(map[string]any)
+	}
+	v.VMStatus = st
+	return nil
+}
+
+// vmKnown is a VMStatus without its extra keys.
+type vmKnown struct{ *VMStatus }
+
+func (v vmKnown) MarshalJSON() ([]byte, error) {
+	c := *v.VMStatus
+	c.Extra = nil
+	type plain VMStatus
+	return json.Marshal(plain(c))
+}
+
+func (v vmKnown) UnmarshalJSON(data []byte) error {
+	type plain VMStatus
+	return json.Unmarshal(data, (*plain)(v.VMStatus))
+}
+
+func toFile(st *State) *stateFile {
+	f := &stateFile{State: st, DeploymentRuns: make([]runFile, len(st.DeploymentRuns))}
+	for i, r := range st.DeploymentRuns {
+		f.DeploymentRuns[i] = runFile{Run: r, Phases: phaseMap(r.Phases), Error: r.Error}
+	}
+	if len(st.VMRuntimeStatus) > 0 {
+		f.VMRuntimeStatus = make(map[string]vmFile, len(st.VMRuntimeStatus))
+		for k, v := range st.VMRuntimeStatus {
+			f.VMRuntimeStatus[k] = vmFile{v}
+		}
+	}
+	return f
+}
+
+func fromFile(f *stateFile) *State {
+	st := f.State
+	st.DeploymentRuns = make([]*Run, len(f.DeploymentRuns))
+	for i, r := range f.DeploymentRuns {
+		if r.Run == nil {
+			r.Run = &Run{}
+		}
+		r.Run.Phases = PhaseList(r.Phases)
+		r.Run.Error = r.Error
+		st.DeploymentRuns[i] = r.Run
+	}
+	st.VMRuntimeStatus = nil
+	if len(f.VMRuntimeStatus) > 0 {
+		st.VMRuntimeStatus = make(map[string]*VMStatus, len(f.VMRuntimeStatus))
+		for k, v := range f.VMRuntimeStatus {
+			st.VMRuntimeStatus[k] = v.VMStatus
+		}
+	}
+	st.fromJSONValues()
+	return st
+}
+
+// fromJSONValues makes the numbers of decoded values ints or floats.
+func (st *State) fromJSONValues() {
+	st.DeploymentFlags, _ = FromJSON(st.DeploymentFlags).(map[string]any)
+	st.Runtime, _ = FromJSON(st.Runtime).(map[string]any)
+	if f := st.InfrastructureFacts; f != nil {
+		f.Outputs, _ = FromJSON(f.Outputs).(map[string]any)
+	}
+	if t := st.Terraform; t != nil {
+		t.Backend.Config, _ = FromJSON(t.Backend.Config).(map[string]any)
+	}
+	for _, r := range st.DeploymentRuns {
+		r.fromJSONValues()
+	}
+}
+
+func (r *Run) fromJSONValues() {
+	if s := r.ConfigSnapshot; s != nil {
+		s.Variables, _ = FromJSON(s.Variables).(map[string]any)
+		s.Flags, _ = FromJSON(s.Flags).(map[string]any)
+	}
+	if t := r.Terraform; t != nil {
+		t.Backend.Config, _ = FromJSON(t.Backend.Config).(map[string]any)
+	}
+}
+
+// refuseReplaced finds what encoding/json replaced: it writes a string's
+// invalid bytes as the escape \ufffd (a real U+FFFD goes out as itself),
+// so an unescaped backslash before "ufffd" in the body means a value was
+// not UTF-8 text. Then the state is walked to say which.
+func refuseReplaced(body []byte, v any) error {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`\ufffd`))
+		if j < 0 {
+			return nil
+		}
+		at := i + j
+		n := 0
+		for k := at; k >= 0 && body[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 1 {
+			where := invalidText(reflect.ValueOf(v), "")
+			if where == "" {
+				where = "a value"
+			}
+			return fmt.Errorf("%s is not UTF-8 text, which the state's files hold: nothing was written", where)
+		}
+		i = at + 1
+	}
+}
+
+// invalidText names the first string in v that is not UTF-8.
+func invalidText(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return invalidText(v.Elem(), path)
+		}
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			return fmt.Sprintf("%s %q", strings.TrimPrefix(path, "."), v.String())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := f.Name
+			if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" && tag != "-" {
+				name = tag
+			}
+			if f.Anonymous {
+				name = ""
+			}
+			if w := invalidText(v.Field(i), path+"."+name); w != "" {
+				return w
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			k := fmt.Sprint(iter.Key().Interface())
+			if !utf8.ValidString(k) {
+				return fmt.Sprintf("the key %q under %s", k, strings.TrimPrefix(path, "."))
+			}
+			if w := invalidText(iter.Value(), path+"."+k); w != "" {
+				return w
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if w := invalidText(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); w != "" {
+				return w
+			}
+		}
+	}
+	return ""
+}

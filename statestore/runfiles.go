@@ -1,0 +1,161 @@
+package statestore
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// The run window. deployment-state.yaml keeps the InlineRuns most recent
+// runs, and the current run and any run still running besides; every save
+// moves older runs by themselves into runs/<run_id>.yaml, one file each,
+// written before the state that no longer holds them. So what a phase
+// transition or a state set rewrites is bounded whatever the history, and
+// nothing is lost if a save is cut short between the two writes: a run in
+// both places is the same run, and the state's copy wins.
+const (
+	InlineRuns = 5
+	RunsDir    = "runs/"
+)
+
+// RunFile is the name of a moved run's record.
+func RunFile(id string) string { return RunsDir + id + ".yaml" }
+
+const runHeader = "# k0flow run record, moved out of deployment-state.yaml when it was no longer\n" +
+	"# among the recent runs. `k0flow history` and `k0flow show` read it.\n"
+
+// spill moves the runs beyond the window out of st, writing their files.
+func (s *Store) spill(st *State) error {
+	var keep, out []*Run
+	for i := len(st.DeploymentRuns) - 1; i >= 0; i-- {
+		r := st.DeploymentRuns[i]
+		if len(st.DeploymentRuns)-i <= InlineRuns || r.RunID == st.CurrentRunID || r.Outcome == OutcomeRunning {
+			keep = append(keep, r)
+		} else {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	for i := len(out) - 1; i >= 0; i-- {
+		data, err := EncodeRun(out[i])
+		if err != nil {
+			return err
+		}
+		if _, err := s.storage.Write(RunFile(out[i].RunID), data, AnyVersion); err != nil {
+			return fmt.Errorf("move run %s to %s: %w", out[i].RunID, s.storage.Location(RunFile(out[i].RunID)), err)
+		}
+	}
+	slices.Reverse(keep)
+	st.DeploymentRuns = keep
+	return nil
+}
+
+// EncodeRun renders one run as its own file.
+func EncodeRun(r *Run) ([]byte, error) {
+	f := runFile{Run: r, Phases: phaseMap(r.Phases), Error: r.Error}
+	body, err := marshalFile(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := refuseReplaced(body, r); err != nil {
+		return nil, err
+	}
+	return append([]byte(runHeader), body...), nil
+}
+
+// DecodeRun parses and validates a run's file.
+func DecodeRun(data []byte) (*Run, error) {
+	body := jsonBody(data)
+	if body == nil {
+		return nil, errors.New("a run record is a JSON object after its comment lines")
+	}
+	var doc any
+	if err := unmarshalFile(body, &doc); err != nil {
+		return nil, err
+	}
+	sch, err := runSchema()
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	if err := sch.Validate(doc); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			var out []Violation
+			collect(ve, nil, &out)
+			return nil, &SchemaError{Violations: out}
+		}
+		return nil, err
+	}
+	f := runFile{Run: &Run{}}
+	if err := unmarshalFile(body, &f); err != nil {
+		return nil, err
+	}
+	f.Run.Phases = PhaseList(f.Phases)
+	f.Run.Error = f.Error
+	f.Run.fromJSONValues()
+	if err := f.Run.validate("run"); err != nil {
+		return nil, err
+	}
+	return f.Run, nil
+}
+
+var runSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	if _, err := compiled(); err != nil {
+		return nil, err
+	}
+	return compiler.Compile(SchemaURL + "#/$defs/run")
+})
+
+// withHistory adds the moved runs to a state's list, oldest first, for a
+// reader that needs every run. A run in both places is the state's.
+func (s *Store) withHistory(st *State) error {
+	names, err := s.storage.List(RunsDir)
+	if err != nil {
+		return fmt.Errorf("list the run records in %s: %w", s.storage.Location(RunsDir), err)
+	}
+	var older []*Run
+	for _, name := range names {
+		id, ok := strings.CutSuffix(strings.TrimPrefix(name, RunsDir), ".yaml")
+		if !ok || st.Run(id) != nil {
+			continue
+		}
+		r, err := s.readRun(name)
+		if err != nil {
+			return err
+		}
+		older = append(older, r)
+	}
+	if len(older) > 0 {
+		slices.SortStableFunc(older, func(a, b *Run) int { return a.StartedAt.Compare(b.StartedAt) })
+		st.DeploymentRuns = append(older, st.DeploymentRuns...)
+	}
+	return nil
+}
+
+// MovedRuns counts the run records outside the state file, without
+// reading them.
+func (s *Store) MovedRuns() (int, error) {
+	names, err := s.storage.List(RunsDir)
+	return len(names), err
+}
+
+func (s *Store) readRun(name string) (*Run, error) {
+	data, _, err := s.storage.Read(name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := DecodeRun(data)
+	if err != nil {
+		return nil, &LoadError{Path: s.storage.Location(name), Err: err}
+	}
+	return r, nil
+}
+
+// RunsLocation is where moved run records live, for messages.
+func (s *Store) RunsLocation() string { return s.storage.Location(strings.TrimSuffix(RunsDir, "/")) }
