@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -255,7 +254,5 @@ func (r *Runner) finish(runErr error) error {
 	return runErr
 }
 
-// logPath is where a phase's output goes, relative to the state directory.
-func logPath(runID, phase string) string {
-	return filepath.Join(statestore.LogsDir, runID, phase+".log")
-}
+// logPath is where a phase's output goes: a storage name.
+func logPath(runID, phase string) string { return statestore.LogName(runID, phase) }

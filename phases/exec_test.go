@@ -79,22 +79,6 @@ func TestExecMissingProgram(t *testing.T) {
 	}
 }
 
-func TestTailReturnsLastLines(t *testing.T) {
-	path := t.TempDir() + "/log"
-	var b strings.Builder
-	for i := 0; i < 100; i++ {
-		b.WriteString(strings.Repeat("x", 10) + "\n")
-	}
-	b.WriteString("last one\n")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got := Tail(path, 2)
-	if got != "xxxxxxxxxx\nlast one" {
-		t.Errorf("Tail = %q", got)
-	}
-}
-
 func TestExecReportsTheKillingSignal(t *testing.T) {
 	res := Exec(Proc{Argv: []string{"bash", "-c", "kill -KILL $$"}, Output: &bytes.Buffer{}}, nil, time.Second)
 	if res.Signaled != syscall.SIGKILL || res.ExitCode != 137 {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"syscall"
 	"time"
 
 	"github.com/k0flow/k0flow/statestore"
@@ -175,7 +174,7 @@ func ended(rec *statestore.PhaseRecord, status string, res Result) {
 func (r *Runner) fail(step *Step, res *Result, msg, log string) error {
 	tail := ""
 	if log != "" {
-		tail = Tail(filepath.Join(r.Store.Dir, log), 20)
+		tail = r.Store.LogTail(log, 20)
 	}
 	if err := r.stop(step, res, statestore.StatusFailed, msg, tail); err != nil {
 		return err
@@ -221,8 +220,7 @@ func (r *Runner) check(step *Step) Result {
 }
 
 func (r *Runner) exec(step *Step, cmd *workflow.Command, log string) Result {
-	path := filepath.Join(r.Store.Dir, log)
-	f, err := openLog(path)
+	f, err := r.Store.OpenLog(log)
 	if err != nil {
 		return Result{ExitCode: -1, Err: fmt.Errorf("open log: %w", err)}
 	}
@@ -243,15 +241,6 @@ func (r *Runner) exec(step *Step, cmd *workflow.Command, log string) Result {
 		p.OnSignal = func(sig os.Signal, grace time.Duration, second bool) { po.PhaseStopping(step, sig, grace, second) }
 	}
 	return Exec(p, r.Signals, r.Grace)
-}
-
-func openLog(path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	// A link planted where the log goes is not followed (the storage issue
-	// moves logs behind the storage seam; until then, the same care here).
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 }
 
 // environ is what a phase process sees: the runner's environment, the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -52,7 +51,7 @@ func (r *Runner) syncInfra(step *Step) error {
 // context, which makes terraform-exec send SIGINT, terraform's own graceful
 // stop; it is killed only after the grace period.
 func (r *Runner) terraform(step *Step, log string) Result {
-	f, err := openLog(filepath.Join(r.Store.Dir, log))
+	f, err := r.Store.OpenLog(log)
 	if err != nil {
 		return Result{ExitCode: -1, Err: fmt.Errorf("open log: %w", err)}
 	}

@@ -172,7 +172,7 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 	runner := &phases.Runner{
 		Store:     store,
 		Heartbeat: c.heartbeat(),
-		Observer:  &textObserver{w: c.stdout, stateDir: store.Dir, paint: painter(color)},
+		Observer:  &textObserver{w: c.stdout, store: store, paint: painter(color)},
 		Output:    c.stdout,
 		Signals:   sigs,
 		Grace:     grace,

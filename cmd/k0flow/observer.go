@@ -16,9 +16,9 @@ import (
 // textObserver prints apply's progress: a line when a phase starts, one
 // when it ends, and a summary table.
 type textObserver struct {
-	w        io.Writer
-	stateDir string
-	paint    painter // colour on a terminal
+	w     io.Writer
+	store *statestore.Store // where logs are, for their locations
+	paint painter           // colour on a terminal
 }
 
 // PhaseStillRunning says a silent phase is alive, as Terraform's
@@ -85,7 +85,7 @@ func (o *textObserver) logNote(rec *statestore.PhaseRecord) string {
 	if rec.Log == "" {
 		return ""
 	}
-	return " (log: " + displayPath(filepath.Join(o.stateDir, rec.Log)) + ")"
+	return " (log: " + displayPath(o.store.LogLocation(rec.Log)) + ")"
 }
 
 func (o *textObserver) RunEnded(run *statestore.Run) {

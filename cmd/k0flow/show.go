@@ -3,12 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/k0flow/k0flow/workflow"
 	"gopkg.in/yaml.v3"
@@ -70,8 +68,8 @@ func showView(store *statestore.Store, run *statestore.Run, lines int) showJSON 
 	}
 	if run.Error != nil && run.Error.Phase != "" {
 		if rec := run.Phases.Get(run.Error.Phase); rec != nil && rec.Log != "" {
-			v.LogFile = filepath.Join(store.Dir, rec.Log)
-			if tail := phases.Tail(v.LogFile, lines); tail != "" {
+			v.LogFile = store.LogLocation(rec.Log)
+			if tail := store.LogTail(rec.Log, lines); tail != "" {
 				v.LogLines = strings.Split(tail, "\n")
 			}
 		}
