@@ -58,6 +58,7 @@ type Runner struct {
 
 	run         *statestore.Run
 	plan        *Plan
+	pending     func(pgid int) error // records the phase starting, when its process runs
 	eventWarned bool
 	began       time.Time // monotonic, for the run's duration
 }
@@ -191,7 +192,18 @@ func (r *Runner) update(fn func(run *statestore.Run)) error {
 }
 
 func (r *Runner) updateState(fn func(st *statestore.State, run *statestore.Run)) error {
-	return r.Store.Update(func(st *statestore.State) error {
+	return r.save(r.Store.Update, fn)
+}
+
+// starting records a phase starting: it must outlive the runner (a SIGKILL)
+// but need not outlive the machine, so it is saved without fsync; the
+// phase's end is durable, and makes it durable too.
+func (r *Runner) starting(fn func(run *statestore.Run)) error {
+	return r.save(r.Store.UpdateStarting, func(_ *statestore.State, run *statestore.Run) { fn(run) })
+}
+
+func (r *Runner) save(update func(func(*statestore.State) error) error, fn func(st *statestore.State, run *statestore.Run)) error {
+	return update(func(st *statestore.State) error {
 		stored := st.Run(r.run.RunID)
 		if stored == nil {
 			return fmt.Errorf("run %s is no longer in the state", r.run.RunID)

@@ -29,8 +29,9 @@ type Proc struct {
 	// OnSignal is told when a signal starts stopping the process (second:
 	// a repeated signal that kills it at once).
 	OnSignal func(sig os.Signal, grace time.Duration, second bool)
-	// OnStart is told the process group once the process runs.
-	OnStart func(pgid int)
+	// OnStart is told the process group once the process runs; an error
+	// (the start could not be recorded) stops the process group at once.
+	OnStart func(pgid int) error
 }
 
 // activity is an output writer that remembers when it was last written.
@@ -82,7 +83,11 @@ func Exec(p Proc, sigs <-chan os.Signal, grace time.Duration) Result {
 		return Result{ExitCode: 127, Err: fmt.Errorf("start %s: %w", p.Argv[0], err), Duration: time.Since(start)}
 	}
 	if p.OnStart != nil {
-		p.OnStart(cmd.Process.Pid)
+		if err := p.OnStart(cmd.Process.Pid); err != nil {
+			signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+			return Result{ExitCode: -1, Err: err, Duration: time.Since(start)}
+		}
 	}
 	done := make(chan error, 1)
 	go func() {

@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"encoding/json"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -127,7 +128,11 @@ func (d *Dir) checkVersion(name, ifVersion string) error {
 // WriteKeepingBackup is Write that keeps the replaced file as
 // name+".backup" by hard-linking it: its bytes are already on disk, so the
 // backup costs no copy and no fsync.
-func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string) (string, error) {
+//
+// Not durable, the write is still atomic and survives the process (a
+// SIGKILL), but not the machine: no fsync, for a transition whose loss in
+// a power cut is harmless (a phase recorded as started).
+func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string, durable bool) (string, error) {
 	if err := d.ensureParent(name); err != nil {
 		return "", err
 	}
@@ -143,7 +148,7 @@ func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string) (st
 	} else if ifVersion != "" {
 		return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
 	}
-	if err := d.replace(name, data); err != nil {
+	if err := d.put(name, data, durable); err != nil {
 		return "", err
 	}
 	return version(data), nil
@@ -166,7 +171,10 @@ func (d *Dir) link(src, dst string) error {
 }
 
 // replace atomically puts data at name: temp file, fsync, rename, fsync dir.
-func (d *Dir) replace(name string, data []byte) error {
+func (d *Dir) replace(name string, data []byte) error { return d.put(name, data, true) }
+
+// put is replace, durable or not.
+func (d *Dir) put(name string, data []byte, durable bool) error {
 	path := d.file(name)
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -181,15 +189,20 @@ func (d *Dir) replace(name string, data []byte) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	return syncDir(filepath.Dir(path))
 }
@@ -405,7 +418,7 @@ func flockContext(ctx context.Context, f *os.File, wait bool) error {
 }
 
 func writeHolder(f *os.File, h LockHolder) error {
-	data, err := yaml.Marshal(h)
+	data, err := json.Marshal(h) // JSON is YAML: readHolder reads either
 	if err != nil {
 		return err
 	}

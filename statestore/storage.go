@@ -99,9 +99,9 @@ func (e *LockedError) Error() string {
 // Read and Write without them.
 type (
 	// backupWriter keeps the replaced version as name+".backup" itself,
-	// more cheaply than a copy.
+	// more cheaply than a copy, and can skip durability (see Dir's).
 	backupWriter interface {
-		WriteKeepingBackup(name string, data []byte, ifVersion string) (string, error)
+		WriteKeepingBackup(name string, data []byte, ifVersion string, durable bool) (string, error)
 	}
 )
 

@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -40,6 +42,7 @@ type Store struct {
 	OnReadV1 func()
 	storage  Storage
 	now      func() time.Time
+	memo     memo // the state last saved, for the next update (loadForUpdate)
 	// readOnly: this store only reads (status, history, show, plan, ...):
 	// it takes no lock, writes no cache and migrates a v1 file in memory.
 	readOnly bool
@@ -367,24 +370,33 @@ func Encode(st *State) ([]byte, error) {
 }
 
 // Update applies fn to the current state under the write lock and saves
-// the result atomically. fn returning an error leaves the state untouched.
+// the result atomically and durably. fn returning an error leaves the
+// state untouched.
 func (s *Store) Update(fn func(*State) error) error {
-	return s.update(nil, fn)
+	return s.update(nil, fn, true)
 }
 
 // UpdateOrInit is Update for a deployment that may not have a state yet:
 // newState makes the first one.
 func (s *Store) UpdateOrInit(newState func() *State, fn func(*State) error) error {
-	return s.update(newState, fn)
+	return s.update(newState, fn, true)
 }
 
-func (s *Store) update(newState func() *State, fn func(*State) error) error {
+// UpdateStarting is Update for a transition that must outlive the process
+// but may be lost with the machine: a phase recorded as started (and its
+// process group). The save is atomic, without fsync; the transition that
+// ends the phase is durable, and makes everything before it durable too.
+func (s *Store) UpdateStarting(fn func(*State) error) error {
+	return s.update(nil, fn, false)
+}
+
+func (s *Store) update(newState func() *State, fn func(*State) error, durable bool) error {
 	unlock, err := s.lockWrite("write state")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, ver, err := s.loadMigrating()
+	st, ver, err := s.loadForUpdate()
 	if errors.Is(err, ErrNotExist) && newState != nil {
 		st, ver, err = newState(), "", nil
 	}
@@ -410,14 +422,65 @@ func (s *Store) update(newState func() *State, fn func(*State) error) error {
 			return err
 		}
 	}
-	return s.save(data, ver)
+	if err := s.save(data, ver, durable); err != nil {
+		return err
+	}
+	s.memo.put(data, st)
+	return nil
+}
+
+// loadForUpdate is loadMigrating through the memo: when the file holds
+// exactly the bytes this store last saved, the state it saved is taken
+// instead of parsed again (a runner's phase transitions, one after
+// another). Any other bytes, and every read outside update, are parsed
+// and validated in full.
+func (s *Store) loadForUpdate() (*State, string, error) {
+	data, ver, err := s.storage.Read(StateFile)
+	if err != nil {
+		return nil, "", err
+	}
+	if st := s.memo.take(data); st != nil {
+		if checkWrites {
+			if err := checkWrite(data, st); err != nil {
+				return nil, "", fmt.Errorf("the memo disagrees with the file (a k0flow bug): %w", err)
+			}
+		}
+		return st, ver, nil
+	}
+	return s.loadMigrating()
+}
+
+// memo is the state this store last saved, with its bytes. It lives only
+// in this process, is handed out once (take) to the next update, which
+// owns it, and is put back only after that update's save succeeded.
+type memo struct {
+	mu   sync.Mutex
+	data []byte
+	st   *State
+}
+
+func (m *memo) take(data []byte) *State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, held := m.st, m.data
+	m.st, m.data = nil, nil
+	if st == nil || !bytes.Equal(data, held) {
+		return nil
+	}
+	return st
+}
+
+func (m *memo) put(data []byte, st *State) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data, m.st = data, st
 }
 
 // save writes the state if it is still at version ver, keeping the
 // previous version as the backup.
-func (s *Store) save(data []byte, ver string) error {
+func (s *Store) save(data []byte, ver string, durable bool) error {
 	if bw, ok := s.storage.(backupWriter); ok {
-		_, err := bw.WriteKeepingBackup(StateFile, data, ver)
+		_, err := bw.WriteKeepingBackup(StateFile, data, ver, durable)
 		return err
 	}
 	if old, _, err := s.storage.Read(StateFile); err == nil {
@@ -474,13 +537,19 @@ func (s *Store) lockWrite(op string) (Unlocker, error) {
 const writeLockWait = 2 * time.Minute
 
 func (s *Store) holder(op string) LockHolder {
-	host, _ := os.Hostname()
-	h := LockHolder{PID: os.Getpid(), Host: host, Operation: op, Since: s.now()}
-	if u, err := user.Current(); err == nil {
-		h.User = u.Username
-	}
-	return h
+	id := identity()
+	return LockHolder{PID: os.Getpid(), Host: id.host, User: id.user, Operation: op, Since: s.now()}
 }
+
+// identity is this process's host and user, looked up once: a runner
+// takes the write lock several times a phase.
+var identity = sync.OnceValue(func() (id struct{ host, user string }) {
+	id.host, _ = os.Hostname()
+	if u, err := user.Current(); err == nil {
+		id.user = u.Username
+	}
+	return id
+})
 
 // NewState returns the state of a deployment that has not run yet.
 func NewState(deploymentID string) *State {
