@@ -111,3 +111,34 @@ func isUTF8(s string) bool {
 	}
 	return true
 }
+
+// FuzzDecodeRun: a run record's file of any bytes is refused or loaded; a
+// loaded one saves and loads again to the same record.
+func FuzzDecodeRun(f *testing.F) {
+	code := 2
+	r := &Run{RunID: "20261123T100000Z-aaaaaa", Kind: KindApply, StartedAt: time.Unix(0, 0).UTC(), Outcome: OutcomeFailed,
+		Phases: PhaseList{{Name: "p", Status: StatusFailed, ExitCode: &code, Message: "x\n\ty"}},
+		Error:  &RunError{Phase: "p", Message: "exited with code 2", LogTail: "goroutine 1:\n\tmain.go:5"}}
+	good, _ := EncodeRun(r)
+	f.Add(good)
+	f.Add([]byte("{}"))
+	f.Add([]byte("# c\n{\"run_id\": 1}\n"))
+	f.Add([]byte("run_id: x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeRun(data)
+		if err != nil {
+			return
+		}
+		out, err := EncodeRun(r)
+		if err != nil {
+			t.Fatalf("a loaded run does not save: %v", err)
+		}
+		back, err := DecodeRun(out)
+		if err != nil {
+			t.Fatalf("a saved run does not load: %v\n%s", err, out)
+		}
+		if again, _ := EncodeRun(back); string(again) != string(out) {
+			t.Fatalf("a run changed on its way through its file:\n%s\n%s", out, again)
+		}
+	})
+}

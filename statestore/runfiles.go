@@ -138,11 +138,33 @@ func (s *Store) withHistory(st *State) error {
 	return nil
 }
 
-// MovedRuns counts the run records outside the state file, without
-// reading them.
-func (s *Store) MovedRuns() (int, error) {
+// RunCount counts every run of a state loaded with LoadRecent: its own
+// and those moved out of the file, without reading the moved ones.
+func (s *Store) RunCount(st *State) (int, error) {
 	names, err := s.storage.List(RunsDir)
-	return len(names), err
+	if err != nil {
+		return 0, err
+	}
+	n := len(st.DeploymentRuns)
+	for _, name := range names {
+		id, ok := strings.CutSuffix(strings.TrimPrefix(name, RunsDir), ".yaml")
+		if ok && st.Run(id) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// LoadFor loads what a lookup needs: the recent runs, and every run only
+// when found says the recent ones do not answer. A lookup of "the newest
+// record of" anything that the recent runs answer is answered the same by
+// all of them, so the common case reads one file.
+func (s *Store) LoadFor(found func(*State) bool) (*State, error) {
+	st, err := s.LoadRecent()
+	if err != nil || found(st) {
+		return st, err
+	}
+	return s.Load()
 }
 
 func (s *Store) readRun(name string) (*Run, error) {

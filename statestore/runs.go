@@ -84,7 +84,17 @@ func markInterrupted(r *Run, at time.Time) {
 // writer's job, under the run lock, and a reader must never hold that
 // lock (a concurrent apply would be refused).
 func (s *Store) LoadForReading() (*State, []string, error) {
-	st, err := s.Load()
+	return s.loadForReading(s.Load)
+}
+
+// LoadRecentForReading is LoadForReading without the runs moved out of the
+// file (see LoadRecent): for a command that needs the latest runs only.
+func (s *Store) LoadRecentForReading() (*State, []string, error) {
+	return s.loadForReading(s.LoadRecent)
+}
+
+func (s *Store) loadForReading(load func() (*State, error)) (*State, []string, error) {
+	st, err := load()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,7 +32,8 @@ func BenchmarkHistoryStatusShow1000Runs(b *testing.B) {
 			b.Fatal(err)
 		}
 		printHistory(io.Discard, historyRows(st, historyArgs{}), false)
-		printStatus(io.Discard, toStatus(st))
+		s, _ := toStatus(st)
+		printStatus(io.Discard, s)
 		run, _ := resolveRun(st, "last-failed")
 		printRun(io.Discard, showView(store, run, 40))
 	}

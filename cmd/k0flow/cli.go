@@ -258,12 +258,22 @@ func (c *cli) noteRecovered(ids []string) {
 // readState loads the state for a reading command, after recording runs
 // whose runner died; "no state yet" is a clear error.
 func (c *cli) readState(flag string) (*statestore.Store, *statestore.State, error) {
+	return c.readStateWith(flag, (*statestore.Store).LoadForReading)
+}
+
+// readRecentState is readState with the recent runs only (see
+// statestore.LoadRecent).
+func (c *cli) readRecentState(flag string) (*statestore.Store, *statestore.State, error) {
+	return c.readStateWith(flag, (*statestore.Store).LoadRecentForReading)
+}
+
+func (c *cli) readStateWith(flag string, load func(*statestore.Store) (*statestore.State, []string, error)) (*statestore.Store, *statestore.State, error) {
 	store := statestore.OpenReadOnly(c.stateDir(flag))
 	store.OnReadV1 = func() {
 		fmt.Fprintf(c.stderr, "Note: %s is a v1 file of the bash project, shown converted; nothing was written. The next apply, or k0flow state migrate, migrates it.\n",
 			displayPath(store.Path()))
 	}
-	st, ids, err := store.LoadForReading()
+	st, ids, err := load(store)
 	for _, id := range ids {
 		fmt.Fprintf(c.stderr, "Note: run %s was left running by a runner that is gone; it is shown as interrupted (the next apply records it).\n", id)
 	}

@@ -130,7 +130,10 @@ func (c *cli) event(store *statestore.Store, id string, ev *statestore.Event) er
 }
 
 func libGetState(c *cli, store *statestore.Store, a []string) error {
-	st, err := libState(store)
+	st, err := store.LoadFor(func(st *statestore.State) bool { _, ok := c.lookup(st, a[0]); return ok })
+	if statestore.IsNotExist(err) {
+		err = errNoStateFile
+	}
 	if err != nil {
 		return err
 	}

@@ -103,8 +103,11 @@ func printPhaseTable(w io.Writer, list statestore.PhaseList) {
 	fmt.Fprintln(tw, "PHASE\tSTATUS\tDURATION\tNOTE")
 	for _, p := range list {
 		note := p.Message
-		if p.Status == statestore.StatusReused {
+		if p.Status == statestore.StatusReused && p.ReusedFrom != "" {
 			note = "from " + p.ReusedFrom
+			if p.Message != "" {
+				note = p.Message + ", from " + p.ReusedFrom
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Status, seconds(p.DurationSeconds), note)
 	}

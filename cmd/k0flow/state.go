@@ -39,7 +39,7 @@ func cmdState(c *cli, args []string) error {
 	asString := fs.Bool("string", false, "set: store VALUE as a string, whatever it looks like")
 	sensitive := fs.Bool("sensitive", false, "set: VALUE is a secret: stored, shown as (sensitive), printed only by a state get of KEY itself")
 	fromStdin := fs.Bool("stdin", false, "set: read VALUE from standard input (keeps a secret off the command line)")
-	dryRun := fs.Bool("dry-run", false, "migrate: print the v2 state and change nothing")
+	dryRun := fs.Bool("dry-run", false, "migrate: print the migrated state and change nothing")
 	reason := fs.String("reason", "", "phase mark: why (phase_mark_skipped's reason)")
 	phase := fs.String("phase", "", "event add: the phase the event belongs to")
 	ownerPID := fs.Int("owner-pid", 0, "run start, phase mark: the pid of the calling script (default: k0flow's parent)")
@@ -111,7 +111,10 @@ func (c *cli) stateGet(store *statestore.Store, key string, out output) error {
 	if _, err := statestore.SplitKey(key); err != nil {
 		return usageErrorf("%v", err)
 	}
-	st, err := loadState(store)
+	st, err := store.LoadFor(func(st *statestore.State) bool { _, ok := c.lookup(st, key); return ok })
+	if statestore.IsNotExist(err) {
+		return noState(store)
+	}
 	if err != nil {
 		return err
 	}

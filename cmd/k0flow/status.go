@@ -66,11 +66,24 @@ func cmdStatus(c *cli, args []string) error {
 	if err := noArgs(fs, "status", "; to read another deployment's state, pass --state-dir DIR or run k0flow in its directory"); err != nil {
 		return err
 	}
-	_, st, err := c.readState(*stateDir)
+	// The recent runs answer status unless a phase's last record is older
+	// than them, or the history was asked for.
+	store, st, err := c.readRecentState(*stateDir)
 	if err != nil {
 		return err
 	}
-	s := toStatus(st)
+	runs, err := store.RunCount(st)
+	if err != nil {
+		return err
+	}
+	s, complete := toStatus(st)
+	if !complete || *showHistory {
+		if _, st, err = c.readState(*stateDir); err != nil {
+			return err
+		}
+		s, _ = toStatus(st)
+	}
+	s.Runs = runs
 	if out.json() {
 		if *showHistory {
 			s.History = historyRows(st, ha)
@@ -89,13 +102,17 @@ func cmdStatus(c *cli, args []string) error {
 	return nil
 }
 
-func toStatus(st *statestore.State) statusJSON {
+// toStatus says what status shows, and whether st's runs were enough to
+// say it: false when a phase the current run left out has no record in
+// them, or they hold no run that took every phase.
+func toStatus(st *statestore.State) (statusJSON, bool) {
 	s := statusJSON{DeploymentID: st.DeploymentID, CreatedAt: st.CreatedAt, LastUpdated: st.LastUpdated,
 		Flags: st.DeploymentFlags, Runs: len(st.DeploymentRuns), Phases: []statusPhaseJSON{}}
 	run := st.CurrentRun()
 	if run == nil {
-		return s
+		return s, true
 	}
+	complete := run.ConfigSnapshot == nil || run.ConfigSnapshot.Selection == "" || fullRun(st, run) != nil
 	s.CurrentRun = &statusRunJSON{RunID: run.RunID, Kind: run.Kind, Outcome: run.Outcome, StartedAt: run.StartedAt,
 		EndedAt: run.EndedAt, DurationSeconds: run.DurationSeconds, ResumedFrom: run.ResumedFrom, Error: run.Error}
 	for _, name := range deploymentPhases(st, run) {
@@ -105,14 +122,16 @@ func toStatus(st *statestore.State) statusJSON {
 			// deployment last did with it.
 			if from, rec := st.LastRecord(name); rec != nil {
 				s.Phases = append(s.Phases, statusPhaseJSON{Name: name, Status: rec.Status, DurationSeconds: rec.DurationSeconds,
-					Log: rec.Log, Message: "not in this run; " + rec.Status + " in run " + from.RunID})
+					ReusedFrom: rec.ReusedFrom, Log: rec.Log, Message: "not in this run; " + rec.Status + " in run " + from.RunID})
+			} else {
+				complete = false
 			}
 			continue
 		}
 		s.Phases = append(s.Phases, statusPhaseJSON{Name: p.Name, Status: p.Status, DurationSeconds: p.DurationSeconds,
 			ReusedFrom: p.ReusedFrom, Log: p.Log, Message: p.Message})
 	}
-	return s
+	return s, complete
 }
 
 // deploymentPhases orders the phases status shows: those of the newest
@@ -128,13 +147,9 @@ func deploymentPhases(st *statestore.State, run *statestore.Run) []string {
 		}
 	}
 	if run.ConfigSnapshot != nil && run.ConfigSnapshot.Selection != "" {
-		for i := len(st.DeploymentRuns) - 1; i >= 0; i-- {
-			r := st.DeploymentRuns[i]
-			if r.Kind == run.Kind && (r.ConfigSnapshot == nil || r.ConfigSnapshot.Selection == "") {
-				for _, p := range r.Phases {
-					add(p.Name)
-				}
-				break
+		if r := fullRun(st, run); r != nil {
+			for _, p := range r.Phases {
+				add(p.Name)
 			}
 		}
 	}
@@ -193,4 +208,15 @@ func flagLine(flags map[string]any) string {
 		parts = append(parts, fmt.Sprintf("%s=%v", k, flags[k]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// fullRun is the newest run of run's kind that took every phase.
+func fullRun(st *statestore.State, run *statestore.Run) *statestore.Run {
+	for i := len(st.DeploymentRuns) - 1; i >= 0; i-- {
+		r := st.DeploymentRuns[i]
+		if r.Kind == run.Kind && (r.ConfigSnapshot == nil || r.ConfigSnapshot.Selection == "") {
+			return r
+		}
+	}
+	return nil
 }
