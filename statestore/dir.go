@@ -136,19 +136,27 @@ func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string, dur
 	if err := d.ensureParent(name); err != nil {
 		return "", err
 	}
-	if _, cur, err := d.Read(name); err == nil {
-		if cur != ifVersion {
-			return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
-		}
+	_, cur, err := d.Read(name)
+	exists := err == nil
+	switch {
+	case err != nil && !errors.Is(err, ErrNotExist):
+		return "", err
+	case exists && cur != ifVersion, !exists && ifVersion != "":
+		return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
+	}
+	// The new bytes are written first: a write that fails (a full disk)
+	// leaves both the state and its previous backup as they were.
+	tmp, err := d.writeTemp(name, data, durable)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp) // a no-op after the rename
+	if exists {
 		if err := d.link(name, name+".backup"); err != nil {
 			return "", err
 		}
-	} else if !errors.Is(err, ErrNotExist) {
-		return "", err
-	} else if ifVersion != "" {
-		return "", fmt.Errorf("write %s: %w", d.file(name), ErrVersionMismatch)
 	}
-	if err := d.put(name, data, durable); err != nil {
+	if err := d.commit(tmp, name, durable); err != nil {
 		return "", err
 	}
 	return version(data), nil
@@ -156,7 +164,9 @@ func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string, dur
 
 // link makes dst another name of src's current file, atomically.
 func (d *Dir) link(src, dst string) error {
-	tmp := d.file("." + dst + ".link-" + strconv.Itoa(os.Getpid()))
+	prefix := "." + path.Base(dst) + ".link-"
+	tmp := filepath.Join(filepath.Dir(d.file(dst)), prefix+strconv.Itoa(os.Getpid()))
+	removeStale(filepath.Dir(tmp), prefix)
 	_ = os.Remove(tmp)
 	if err := os.Link(d.file(src), tmp); err != nil {
 		return err
@@ -175,36 +185,75 @@ func (d *Dir) replace(name string, data []byte) error { return d.put(name, data,
 
 // put is replace, durable or not.
 func (d *Dir) put(name string, data []byte, durable bool) error {
-	path := d.file(name)
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := d.writeTemp(name, data, durable)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
+	defer os.Remove(tmp) // a no-op after the rename
+	return d.commit(tmp, name, durable)
+}
+
+// writeTemp writes data to a new temp file beside name (0600, fsynced when
+// durable) and returns its path; on failure nothing is left. Temp files a
+// killed process left beside name go first.
+func (d *Dir) writeTemp(name string, data []byte, durable bool) (string, error) {
+	path := d.file(name)
+	prefix := "." + filepath.Base(path) + ".tmp-"
+	removeStale(filepath.Dir(path), prefix)
+	tmp, err := os.CreateTemp(filepath.Dir(path), prefix+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return "", err
+	}
+	fail := func(err error) (string, error) {
 		tmp.Close()
-		return err
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
 	}
 	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
+		return fail(err)
 	}
 	if durable {
 		if err := tmp.Sync(); err != nil {
-			tmp.Close()
-			return err
+			return fail(err)
 		}
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		os.Remove(tmp.Name())
+		return "", err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	return tmp.Name(), nil
+}
+
+// commit renames a temp file over name (and fsyncs the directory when
+// durable).
+func (d *Dir) commit(tmp, name string, durable bool) error {
+	path := d.file(name)
+	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
 	if !durable {
 		return nil
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// removeStale removes the files of dir named prefix<pid>-... whose process
+// is gone: what a save killed midway left. A live process's are its own.
+func removeStale(dir, prefix string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+	for _, m := range matches {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(m), prefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() || pid <= 0 {
+			continue
+		}
+		if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 func syncDir(path string) error {

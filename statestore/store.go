@@ -423,7 +423,10 @@ func (s *Store) update(newState func() *State, fn func(*State) error, durable bo
 		}
 	}
 	if err := s.save(data, ver, durable); err != nil {
-		return err
+		if errors.Is(err, ErrVersionMismatch) {
+			return err
+		}
+		return fmt.Errorf("save %s: %w (the state and its backup were left as they were)", s.Path(), err)
 	}
 	s.memo.put(data, st)
 	return nil
