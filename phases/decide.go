@@ -49,6 +49,9 @@ type Decision struct {
 	Action     Action
 	Reason     string
 	ReusedFrom string // for reuse: the run that completed the phase
+	// NoRecord: the history given had no record of the phase. With only
+	// the recent runs given, older ones may have one (NeedsOlderRuns).
+	NoRecord bool `json:"-"`
 }
 
 // PhaseFacts is what the planner's rule needs to know of one applicable phase.
@@ -68,6 +71,15 @@ type PhaseFacts struct {
 // Decide is the planner's rule for one applicable phase; history is the
 // deployment's earlier runs, oldest first.
 func Decide(p PhaseFacts, opts Options, history []*statestore.Run) Decision {
+	d := decide(p, opts, history)
+	if opts.Only == "" && !opts.Fresh {
+		_, rec := lastRecord(p.Name, history)
+		d.NoRecord = rec == nil
+	}
+	return d
+}
+
+func decide(p PhaseFacts, opts Options, history []*statestore.Run) Decision {
 	name, checksum, afterFrom := p.Name, p.Checksum, p.AfterFrom
 	if opts.Only != "" {
 		if name != opts.Only {

@@ -51,6 +51,18 @@ type Plan struct {
 	State         *statestore.State // nil for a deployment that has not run yet
 }
 
+// NeedsOlderRuns says the plan was made from the recent runs only and a
+// phase that takes part has no record in them: the runs moved out of the
+// state file may have one, so the plan must be made again with them.
+func (p *Plan) NeedsOlderRuns() bool {
+	for _, s := range p.Active() {
+		if s.NoRecord {
+			return true
+		}
+	}
+	return false
+}
+
 // Active returns the steps that take part in the run.
 func (p *Plan) Active() []*Step {
 	var out []*Step

@@ -150,7 +150,7 @@ func (s *Store) LoadRecovered() (*State, []string, error) {
 	unlock, err := s.LockRun(context.Background(), "recover abandoned runs")
 	if err != nil {
 		if _, held := err.(*LockedError); held {
-			st, err := s.Load() // a live runner owns its runs
+			st, err := s.LoadRecent() // a live runner owns its runs
 			return st, nil, err
 		}
 		return nil, nil, err
@@ -169,7 +169,8 @@ func (s *Store) RecoverLocked() ([]string, error) {
 }
 
 func (s *Store) recover() (*State, []string, error) {
-	st, err := s.Load()
+	st, err := s.LoadRecent() // a running run is always among the file's
+
 	if err != nil || !hasRunning(st) {
 		return st, nil, err
 	}

@@ -40,11 +40,25 @@ func main() {
 		st.DeploymentRuns = append(st.DeploymentRuns, run)
 		st.CurrentRunID = run.RunID
 	}
-	data, err := statestore.Encode(st)
-	if err != nil {
+	// The layout k0flow keeps: the recent runs in the state file, the
+	// older ones in runs/ (written here without the fsyncs k0flow pays).
+	if err := os.MkdirAll(filepath.Join(*dir, statestore.RunsDir), 0o700); err != nil {
 		log.Fatal(err)
 	}
-	if err := os.MkdirAll(*dir, 0o700); err != nil {
+	if n := len(st.DeploymentRuns) - statestore.InlineRuns; n > 0 {
+		for _, r := range st.DeploymentRuns[:n] {
+			data, err := statestore.EncodeRun(r)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(*dir, statestore.RunFile(r.RunID)), data, 0o600); err != nil {
+				log.Fatal(err)
+			}
+		}
+		st.DeploymentRuns = st.DeploymentRuns[n:]
+	}
+	data, err := statestore.Encode(st)
+	if err != nil {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(*dir, statestore.StateFile), data, 0o600); err != nil {

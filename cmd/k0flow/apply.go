@@ -94,7 +94,9 @@ func (c *cli) prepare(l *loaded, store *statestore.Store, opts phases.Options) (
 		return nil, err
 	}
 	c.noteRecovered(ids)
-	st, err := store.Load()
+	// The recent runs decide every phase that has a record in them; the
+	// moved ones are read only when a phase has none there.
+	st, err := store.LoadRecent()
 	if err != nil && !statestore.IsNotExist(err) {
 		return nil, err
 	}
@@ -105,6 +107,12 @@ func (c *cli) prepare(l *loaded, store *statestore.Store, opts phases.Options) (
 		return nil, err
 	}
 	plan, diags := phases.NewPlan(l.wf, l.scope, st, opts)
+	if st != nil && !diags.HasErrors() && plan.NeedsOlderRuns() {
+		if st, err = store.Load(); err != nil {
+			return nil, err
+		}
+		plan, diags = phases.NewPlan(l.wf, l.scope, st, opts)
+	}
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return nil, err
 	}
