@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,6 +28,8 @@ import (
 // ArchivePrefix) live in old_deployments/ beside the directory.
 type Dir struct {
 	Path string
+
+	cleaned sync.Map // temp-file prefixes whose leftovers were removed (removeStaleOnce)
 }
 
 var _ Storage = (*Dir)(nil)
@@ -166,7 +169,7 @@ func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string, dur
 func (d *Dir) link(src, dst string) error {
 	prefix := "." + path.Base(dst) + ".link-"
 	tmp := filepath.Join(filepath.Dir(d.file(dst)), prefix+strconv.Itoa(os.Getpid()))
-	removeStale(filepath.Dir(tmp), prefix)
+	d.removeStaleOnce(filepath.Dir(tmp), prefix)
 	_ = os.Remove(tmp)
 	if err := os.Link(d.file(src), tmp); err != nil {
 		return err
@@ -199,7 +202,7 @@ func (d *Dir) put(name string, data []byte, durable bool) error {
 func (d *Dir) writeTemp(name string, data []byte, durable bool) (string, error) {
 	path := d.file(name)
 	prefix := "." + filepath.Base(path) + ".tmp-"
-	removeStale(filepath.Dir(path), prefix)
+	d.removeStaleOnce(filepath.Dir(path), prefix)
 	tmp, err := os.CreateTemp(filepath.Dir(path), prefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return "", err
@@ -238,6 +241,15 @@ func (d *Dir) commit(tmp, name string, durable bool) error {
 		return nil
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// removeStaleOnce is removeStale the first time this Dir writes a name:
+// what a killed process left is there before this one's first save, and
+// this process leaves nothing behind it.
+func (d *Dir) removeStaleOnce(dir, prefix string) {
+	if _, done := d.cleaned.LoadOrStore(filepath.Join(dir, prefix), true); !done {
+		removeStale(dir, prefix)
+	}
 }
 
 // removeStale removes the files of dir named prefix<pid>-... whose process

@@ -40,9 +40,13 @@ type Store struct {
 	// OnReadV1 is told when a read-only store shows a v1 file converted in
 	// memory.
 	OnReadV1 func()
-	storage  Storage
-	now      func() time.Time
-	memo     memo // the state last saved, for the next update (loadForUpdate)
+	// DeferSync makes Update's saves atomic but not fsynced, for a store
+	// whose changes a durable save made later covers: apply's library
+	// server, whose calls come from a phase that ends with one.
+	DeferSync bool
+	storage   Storage
+	now       func() time.Time
+	memo      memo // the state last saved, for the next update (loadForUpdate)
 	// readOnly: this store only reads (status, history, show, plan, ...):
 	// it takes no lock, writes no cache and migrates a v1 file in memory.
 	readOnly bool
@@ -373,13 +377,13 @@ func Encode(st *State) ([]byte, error) {
 // the result atomically and durably. fn returning an error leaves the
 // state untouched.
 func (s *Store) Update(fn func(*State) error) error {
-	return s.update(nil, fn, true)
+	return s.update(nil, fn, !s.DeferSync)
 }
 
 // UpdateOrInit is Update for a deployment that may not have a state yet:
 // newState makes the first one.
 func (s *Store) UpdateOrInit(newState func() *State, fn func(*State) error) error {
-	return s.update(newState, fn, true)
+	return s.update(newState, fn, !s.DeferSync)
 }
 
 // UpdateStarting is Update for a transition that must outlive the process
@@ -432,6 +436,33 @@ func (s *Store) update(newState func() *State, fn func(*State) error, durable bo
 	return nil
 }
 
+// View calls fn with the state as its file holds it (the recent runs;
+// see LoadRecent), without parsing the file again when this store last
+// saved or read exactly its bytes: what a long-lived reader of one state
+// (apply's library server) does many times. fn must neither change the
+// state nor keep any part of it.
+func (s *Store) View(fn func(*State) error) error {
+	data, _, err := s.storage.Read(StateFile)
+	if err != nil {
+		return err
+	}
+	if done, err := s.memo.view(data, fn); done {
+		return err
+	}
+	st, err := Decode(data)
+	if err != nil {
+		if st, err = s.LoadRecent(); err != nil { // an earlier schema, or a broken file
+			return err
+		}
+		return fn(st)
+	}
+	s.memo.put(data, st.ensureMaps())
+	if done, err := s.memo.view(data, fn); done {
+		return err
+	}
+	return fn(st) // an update took it meanwhile: this copy is still the file's
+}
+
 // loadForUpdate is loadMigrating through the memo: when the file holds
 // exactly the bytes this store last saved, the state it saved is taken
 // instead of parsed again (a runner's phase transitions, one after
@@ -471,6 +502,17 @@ func (m *memo) take(data []byte) *State {
 		return nil
 	}
 	return st
+}
+
+// view calls fn with the memo's state if it was saved (or read) as data,
+// holding the memo so that no update takes it meanwhile.
+func (m *memo) view(data []byte, fn func(*State) error) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.st == nil || !bytes.Equal(data, m.data) {
+		return false, nil
+	}
+	return true, fn(m.st)
 }
 
 func (m *memo) put(data []byte, st *State) {

@@ -169,6 +169,14 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 	signal.Ignore(syscall.SIGPIPE)
 	defer signal.Reset(syscall.SIGPIPE)
 	color, _ := c.useColor(colorArgs{mode: "auto"})
+	env := c.env
+	if srv, vars, err := c.startLibServer(store.Dir); err != nil {
+		// The scripts' calls then start processes, as outside a run.
+		fmt.Fprintf(c.stderr, "Warning: %v; the shell library will start a k0flow process for each call\n", err)
+	} else {
+		defer srv.Close()
+		env = append(append([]string(nil), c.env...), vars...)
+	}
 	runner := &phases.Runner{
 		Store:     store,
 		Heartbeat: c.heartbeat(),
@@ -178,7 +186,7 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 		Grace:     grace,
 		Bin:       binPath(),
 		Version:   version(),
-		Env:       c.env,
+		Env:       env,
 		Infra:     infra,
 	}
 	if out.json() {

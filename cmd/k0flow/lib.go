@@ -91,6 +91,12 @@ func cmdLib(c *cli, args []string) error {
 		}
 		return nil
 	}
+	return c.libCall(c.open(c.stateDir("")), args)
+}
+
+// libCall runs one library function, args[0], on store: for a process of
+// its own (k0flow lib) or for apply's library server.
+func (c *cli) libCall(store *statestore.Store, args []string) error {
 	f, ok := libFuncs[args[0]]
 	if !ok {
 		return usageErrorf("lib: unknown function %q", args[0])
@@ -98,7 +104,7 @@ func cmdLib(c *cli, args []string) error {
 	if len(args)-1 < f.args {
 		return usageErrorf("lib %s: needs %d arguments, got %d", args[0], f.args, len(args)-1)
 	}
-	return f.run(c, c.open(c.stateDir("")), args[1:])
+	return f.run(c, store, args[1:])
 }
 
 // libState loads the state, or says there is none the v1 way.
@@ -130,6 +136,20 @@ func (c *cli) event(store *statestore.Store, id string, ev *statestore.Event) er
 }
 
 func libGetState(c *cli, store *statestore.Store, a []string) error {
+	// The common case, a value the file holds, is answered from the state
+	// as the store last saw it; anything else takes the long way.
+	found := false
+	err := store.View(func(st *statestore.State) error {
+		v, ok := lookupState(st, a[0])
+		if !ok {
+			return nil
+		}
+		found = true
+		return printValue(c, st.Masked(a[0], v))
+	})
+	if found || err != nil && !statestore.IsNotExist(err) {
+		return err
+	}
 	st, err := store.LoadFor(func(st *statestore.State) bool { _, ok := c.lookup(st, a[0]); return ok })
 	if statestore.IsNotExist(err) {
 		err = errNoStateFile

@@ -15,15 +15,20 @@ import (
 // terraform block. Infrastructure facts are read, never copied into
 // runtime values.
 func (c *cli) lookup(st *statestore.State, key string) (any, bool) {
-	// Runtime values, v1 keys as the bash scripts still spell them
-	// (wg_vpn_connected, config.wireguard_port, phases.install_k0s.status).
-	if v, ok := st.LookupV1(key); ok {
-		return v, true
-	}
-	if v, ok := infra.Get(st.InfrastructureFacts, key); ok {
+	if v, ok := lookupState(st, key); ok {
 		return v, true
 	}
 	return c.liveOutput(key)
+}
+
+// lookupState is lookup in the state alone: runtime values, v1 keys as
+// the bash scripts still spell them (wg_vpn_connected,
+// config.wireguard_port, phases.install_k0s.status), cached outputs.
+func lookupState(st *statestore.State, key string) (any, bool) {
+	if v, ok := st.LookupV1(key); ok {
+		return v, true
+	}
+	return infra.Get(st.InfrastructureFacts, key)
 }
 
 func (c *cli) liveOutput(key string) (any, bool) {
