@@ -117,34 +117,40 @@ func jsonError(body []byte, err error) error {
 	return fmt.Errorf("line %d: %w", bytes.Count(body[:off], []byte("\n"))+1, err)
 }
 
-// textError refuses a string the state's files cannot hold exactly: YAML
-// and JSON are UTF-8 text, and encoding/json would silently replace other
-// bytes.
-func textError(what, s string) error {
-	if utf8.ValidString(s) {
-		return nil
-	}
-	return fmt.Errorf("%s %q is not UTF-8 text, which the state's files hold: nothing was written", what, s)
+// MaxKeyLen is the longest mapping key kept, in bytes as the file writes
+// it (quoted, escaped): YAML readers (yaml.v3 among them) refuse a key
+// longer than 1024 characters in a flow mapping.
+const MaxKeyLen = 1000
+
+// keyLen is a key's length as the file writes it.
+func keyLen(k string) int {
+	b, _ := json.Marshal(k)
+	return len(b)
 }
 
-// checkText walks a value and refuses any string or key that is not UTF-8
-// text, and any key YAML readers could not take back as written.
-func checkText(what string, v any) error {
-	switch t := v.(type) {
-	case string:
-		return textError(what, t)
-	case map[string]any:
-		for k, e := range t {
-			if err := checkKey(what, k); err != nil {
-				return err
-			}
-			if err := checkText(what+"."+k, e); err != nil {
-				return err
-			}
+// checkKeys refuses a key no YAML reader would take back, anywhere in the
+// values a state holds.
+func (st *State) checkKeys() error {
+	check := func(what string, m map[string]any) error { return checkKeys(what, m) }
+	if err := check("runtime", st.Runtime); err != nil {
+		return err
+	}
+	if err := check("deployment_flags", st.DeploymentFlags); err != nil {
+		return err
+	}
+	if f := st.InfrastructureFacts; f != nil {
+		if err := check("infrastructure_facts.outputs", f.Outputs); err != nil {
+			return err
 		}
-	case []any:
-		for i, e := range t {
-			if err := checkText(fmt.Sprintf("%s[%d]", what, i), e); err != nil {
+	}
+	for name, vm := range st.VMRuntimeStatus {
+		if err := check("vm_runtime_status."+name, vm.Extra); err != nil {
+			return err
+		}
+	}
+	for _, r := range st.DeploymentRuns {
+		if c := r.ConfigSnapshot; c != nil {
+			if err := check("config_snapshot.variables", c.Variables); err != nil {
 				return err
 			}
 		}
@@ -152,19 +158,23 @@ func checkText(what string, v any) error {
 	return nil
 }
 
-// MaxKeyLen is the longest mapping key kept: YAML parsers, yq's among them,
-// refuse an implicit key longer than 1024 characters.
-const MaxKeyLen = 1024
-
-func checkKey(what, k string) error {
-	if err := textError(what+" key", k); err != nil {
-		return err
-	}
-	if len(k) > MaxKeyLen {
-		return fmt.Errorf("%s: key %.40q... is %d bytes long; YAML readers take keys of at most %d", what, k, len(k), MaxKeyLen)
-	}
-	if k == "<<" {
-		return fmt.Errorf(`%s: a key "<<" is a merge key to YAML readers and would not read back as a key: choose another name`, what)
+func checkKeys(what string, v any) error {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if n := keyLen(k); n > MaxKeyLen {
+				return fmt.Errorf("%s: a key of %d bytes as written (%.20q...) is longer than YAML readers take (%d): nothing was written", what, n, k, MaxKeyLen)
+			}
+			if err := checkKeys(what+"."+k, e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if err := checkKeys(fmt.Sprintf("%s[%d]", what, i), e); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

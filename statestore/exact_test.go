@@ -112,3 +112,38 @@ func roundTripString(t *testing.T, s string) {
 		t.Fatalf("run file read back %q", rb.Error.LogTail)
 	}
 }
+
+// TestKeysRoundTripOrAreRefused: any key a value may hold comes back, the
+// merge key "<<" among them (a quoted key in JSON form), and one too long
+// for YAML readers is refused before anything is written.
+func TestKeysRoundTripOrAreRefused(t *testing.T) {
+	st := NewState("k0rdent-keys0000")
+	keys := []string{"<<", "&a", "*a", "a.b", " lead", "tab\there", "ü", "true", "null", "1", strings.Repeat("k", MaxKeyLen-2)}
+	inner := map[string]any{}
+	for i, k := range keys {
+		inner[k] = i
+	}
+	st.Runtime["keys"] = inner
+	data, err := Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Runtime["keys"], inner) {
+		t.Fatalf("keys read back as %v", back.Runtime["keys"])
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("yaml.v3 cannot read the keys: %v", err)
+	}
+	if got := doc["runtime"].(map[string]any)["keys"].(map[string]any); len(got) != len(keys) || got["<<"] != 0 {
+		t.Fatalf("yaml.v3 reads the keys as %v", got)
+	}
+	st.Runtime["keys"] = map[string]any{"ok": map[string]any{strings.Repeat("k", MaxKeyLen-1): 1}}
+	if _, err := Encode(st); err == nil || !strings.Contains(err.Error(), "runtime.keys.ok: a key of 1001 bytes as written") {
+		t.Fatalf("a key too long: err = %v", err)
+	}
+}

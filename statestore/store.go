@@ -363,6 +363,9 @@ func kindName(k yaml.Kind) string {
 // indented JSON, which is YAML's flow style (see codec.go). A string that
 // is not UTF-8 text is refused, naming where it is.
 func Encode(st *State) ([]byte, error) {
+	if err := st.checkKeys(); err != nil {
+		return nil, err
+	}
 	body, err := marshalFile(toFile(st))
 	if err != nil {
 		return nil, err
