@@ -2,6 +2,7 @@ package statestore
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -249,7 +250,14 @@ func (s *State) CompleteDeployment(finalPhase string, now time.Time) error {
 // phase_mark_in_progress) names the phase that completed last, whatever
 // sub-step its script wrote, so `deploy-k0rdent.sh status` reads it as
 // the original did. A deployment whose scripts never set it is left alone.
+//
+// Only the project's own phases (PhaseSequence) are named: a phase of the
+// workflow alone, such as a preflight that runs on every apply, would make
+// a deployed cluster's status read UNKNOWN after the next apply.
 func (s *State) PhaseCompleted(name string, now time.Time) {
+	if !slices.Contains(PhaseSequence, name) {
+		return
+	}
 	if _, ok := GetPath(s.Runtime, "phase"); ok {
 		_ = s.SetV1("phase", name, now)
 	}
