@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"time"
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
-	"github.com/k0flow/k0flow/workflow"
 	"github.com/spf13/pflag"
 )
 
@@ -67,11 +65,12 @@ func cmdApply(c *cli, args []string) error {
 		return err
 	}
 	store := c.open(l.wf.StateDir)
-	unlock, err := store.LockRun(context.Background(), "apply "+l.wf.Filename)
+	lk, err := phases.Lock(context.Background(), store, "apply "+l.wf.Filename)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer lk.Unlock()
+	c.noteRecovered(lk.Recovered)
 	infra, err := phases.NewInfra(l.wf, store)
 	if err != nil {
 		return err
@@ -86,54 +85,17 @@ func cmdApply(c *cli, args []string) error {
 }
 
 // prepare is the part of apply that happens under the run lock before the
-// run starts: recover abandoned runs, load the state, plan, preflight. Any
-// error here leaves the state as it was.
+// run starts: plan and preflight (phases.PlanApply). Any error here leaves
+// the state as it was.
 func (c *cli) prepare(l *loaded, store *statestore.Store, opts phases.Options) (*phases.Plan, error) {
-	ids, err := store.RecoverLocked()
+	plan, diags, err := phases.PlanApply(store, l.wf, l.scope, opts)
 	if err != nil {
 		return nil, err
-	}
-	c.noteRecovered(ids)
-	// The recent runs decide every phase that has a record in them; the
-	// moved ones are read only when a phase has none there.
-	st, err := store.LoadRecent()
-	if err != nil && !statestore.IsNotExist(err) {
-		return nil, err
-	}
-	if err := setInfra(l, st); err != nil {
-		return nil, err
-	}
-	if opts.Digest, err = store.Digester(); err != nil {
-		return nil, err
-	}
-	plan, diags := phases.NewPlan(l.wf, l.scope, st, opts)
-	if st != nil && !diags.HasErrors() && plan.NeedsOlderRuns() {
-		if st, err = store.Load(); err != nil {
-			return nil, err
-		}
-		plan, diags = phases.NewPlan(l.wf, l.scope, st, opts)
 	}
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return nil, err
 	}
-	if err := c.diagnostics(l.loader, plan.Preflight()); err != nil {
-		return nil, err
-	}
 	return plan, nil
-}
-
-// setInfra lets infra.* read the cached Terraform outputs, if any.
-func setInfra(l *loaded, st *statestore.State) error {
-	if st == nil || st.InfrastructureFacts == nil || st.InfrastructureFacts.Outputs == nil {
-		return nil
-	}
-	facts := st.InfrastructureFacts
-	v, err := workflow.InfraValue(facts.Outputs, facts.SensitiveOutputs)
-	if err != nil {
-		return fmt.Errorf("read infrastructure_facts.outputs: %w", err)
-	}
-	l.scope.SetInfra(v)
-	return nil
 }
 
 // binPath is this k0flow, for phases to call back as $K0FLOW_BIN.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
-	"github.com/k0flow/k0flow/workflow"
 	"golang.org/x/term"
 )
 
@@ -47,18 +47,14 @@ func cmdDestroy(c *cli, args []string) error {
 		return err
 	}
 	store := c.open(l.wf.StateDir)
-	unlock, err := store.LockRun(context.Background(), "destroy "+l.wf.Filename)
+	lk, err := phases.Lock(context.Background(), store, "destroy "+l.wf.Filename)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	ids, err := store.RecoverLocked()
-	if err != nil {
-		return err
-	}
-	c.noteRecovered(ids)
-	st, err := store.Load()
-	if statestore.IsNotExist(err) {
+	defer lk.Unlock()
+	c.noteRecovered(lk.Recovered)
+	plan, diags, err := phases.PlanDestroy(store, l.wf, l.scope, *forget)
+	if errors.Is(err, phases.ErrNothingToDestroy) {
 		msg := fmt.Sprintf("Nothing to destroy: no deployment state in %s.", displayPath(store.Dir))
 		if out.json() {
 			(&streamObserver{w: c.stdout}).emit(streamEvent{Type: "nothing_to_destroy", Message: msg})
@@ -70,16 +66,10 @@ func cmdDestroy(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := setInfra(l, st); err != nil {
-		return err
-	}
-	if err := checkForget(l.wf, st, *forget); err != nil {
-		return err
-	}
-	plan, diags := phases.NewDestroyPlan(l.wf, l.scope, st, *forget)
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return err
 	}
+	st := plan.State
 	infra, err := phases.NewInfra(l.wf, store)
 	if err != nil {
 		return err
@@ -106,26 +96,6 @@ func cmdDestroy(c *cli, args []string) error {
 		return nil
 	}
 	fmt.Fprintln(c.stdout, msg)
-	return nil
-}
-
-// checkForget refuses --forget for a phase that is not a deployed phase
-// removed from the workflow.
-func checkForget(w *workflow.Workflow, st *statestore.State, forget []string) error {
-	removed := map[string]bool{}
-	var names []string
-	for _, r := range phases.RemovedPhases(w, st.DeploymentRuns) {
-		removed[r.Name] = true
-		names = append(names, r.Name)
-	}
-	for _, f := range forget {
-		if !removed[f] {
-			if len(names) == 0 {
-				return usageErrorf("--forget %s: no deployed phase has been removed from %s", f, w.Filename)
-			}
-			return usageErrorf("--forget %s: not a deployed phase removed from %s (those are: %s)", f, w.Filename, strings.Join(names, ", "))
-		}
-	}
 	return nil
 }
 

@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"reflect"
 
 	"github.com/k0flow/k0flow/statestore"
-	"github.com/k0flow/k0flow/workflow"
 )
 
 func init() {
@@ -19,18 +17,10 @@ func init() {
 	})
 }
 
-// change is one difference between two runs.
-type change struct {
-	Section string `json:"section"` // variables, flags, applicability, workflow, terraform, phases
-	Key     string `json:"key"`
-	From    any    `json:"from"`
-	To      any    `json:"to"`
-}
-
 type diffJSON struct {
-	From    string   `json:"from"`
-	To      string   `json:"to"`
-	Changes []change `json:"changes"`
+	From    string              `json:"from"`
+	To      string              `json:"to"`
+	Changes []statestore.Change `json:"changes"`
 }
 
 func cmdDiff(c *cli, args []string) error {
@@ -56,7 +46,7 @@ func cmdDiff(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	d := diffJSON{From: a.RunID, To: b.RunID, Changes: diffRuns(a, b)}
+	d := diffJSON{From: a.RunID, To: b.RunID, Changes: statestore.DiffRuns(a, b)}
 	if out.json() {
 		return c.printJSON(d)
 	}
@@ -64,99 +54,7 @@ func cmdDiff(c *cli, args []string) error {
 	return nil
 }
 
-func diffRuns(a, b *statestore.Run) []change {
-	sa, sb := snapshotOf(a), snapshotOf(b)
-	out := []change{}
-	out = append(out, diffMaps("variables", withSecrets(sa), withSecrets(sb))...)
-	out = append(out, diffMaps("flags", sa.Flags, sb.Flags)...)
-	out = append(out, diffMaps("applicability", applicability(sa), applicability(sb))...)
-	out = append(out, diffMaps("workflow", map[string]any{"checksum": sa.WorkflowChecksum, "file": sa.WorkflowFile,
-		"k0flow_version": sa.K0flowVersion, "selection": sa.Selection},
-		map[string]any{"checksum": sb.WorkflowChecksum, "file": sb.WorkflowFile, "k0flow_version": sb.K0flowVersion, "selection": sb.Selection})...)
-	out = append(out, diffMaps("terraform", terraformOf(a), terraformOf(b))...)
-	out = append(out, diffMaps("phases", phaseOutcomes(a), phaseOutcomes(b))...)
-	return out
-}
-
-// withSecrets is a snapshot's variables where a sensitive one, recorded as
-// "(sensitive)", carries its digest, so a changed secret shows as changed
-// (its value never shown).
-func withSecrets(s *statestore.ConfigSnapshot) map[string]any {
-	if len(s.SensitiveDigests) == 0 {
-		return s.Variables
-	}
-	m := make(map[string]any, len(s.Variables))
-	for k, v := range s.Variables {
-		m[k] = v
-	}
-	for k, d := range s.SensitiveDigests {
-		m[k] = sensitiveValue{digest: d}
-	}
-	return m
-}
-
-// sensitiveValue is a secret as diff compares it: equal when the digests
-// are, shown as (sensitive).
-type sensitiveValue struct{ digest string }
-
-func (sensitiveValue) String() string { return "(sensitive)" }
-
-func (v sensitiveValue) MarshalJSON() ([]byte, error) { return []byte(`"(sensitive)"`), nil }
-
-func snapshotOf(r *statestore.Run) *statestore.ConfigSnapshot {
-	if r.ConfigSnapshot == nil {
-		return &statestore.ConfigSnapshot{}
-	}
-	return r.ConfigSnapshot
-}
-
-// applicability says, per phase left out of either run, why.
-func applicability(s *statestore.ConfigSnapshot) map[string]any {
-	m := map[string]any{}
-	for k, v := range s.Applicable {
-		m[k] = "not applicable: " + v
-	}
-	return m
-}
-
-func terraformOf(r *statestore.Run) map[string]any {
-	if r.Terraform == nil {
-		return map[string]any{}
-	}
-	return map[string]any{"version": r.Terraform.Version, "backend": r.Terraform.Backend.Type, "state_path": r.Terraform.StatePath}
-}
-
-func phaseOutcomes(r *statestore.Run) map[string]any {
-	m := map[string]any{}
-	for _, p := range r.Phases {
-		status := p.Status
-		if p.Message != "" {
-			status += " (" + p.Message + ")"
-		}
-		m[p.Name] = status
-	}
-	return m
-}
-
-// diffMaps lists the keys whose values differ, absent ones as nil.
-func diffMaps(section string, a, b map[string]any) []change {
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	var out []change
-	for _, k := range workflow.Keys(keys) {
-		if !reflect.DeepEqual(a[k], b[k]) {
-			out = append(out, change{Section: section, Key: k, From: a[k], To: b[k]})
-		}
-	}
-	return out
-}
-
-func printDiff(w io.Writer, a, b *statestore.Run, changes []change) {
+func printDiff(w io.Writer, a, b *statestore.Run, changes []statestore.Change) {
 	fmt.Fprintf(w, "From run %s (%s, %s)\n  to run %s (%s, %s)\n\n", a.RunID, a.Kind, a.Outcome, b.RunID, b.Kind, b.Outcome)
 	if len(changes) == 0 {
 		fmt.Fprintln(w, "No differences in configuration, applicability, workflow, terraform or phase outcomes.")
@@ -168,8 +66,8 @@ func printDiff(w io.Writer, a, b *statestore.Run, changes []change) {
 			section = ch.Section
 			fmt.Fprintf(w, "%s:\n", section)
 		}
-		_, fromSecret := ch.From.(sensitiveValue)
-		if _, toSecret := ch.To.(sensitiveValue); fromSecret && toSecret {
+		_, fromSecret := ch.From.(statestore.SensitiveValue)
+		if _, toSecret := ch.To.(statestore.SensitiveValue); fromSecret && toSecret {
 			fmt.Fprintf(w, "  %s: changed (sensitive: values not shown)\n", ch.Key)
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/k0flow/k0flow/infra"
+	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/k0flow/k0flow/workflow"
 	"gopkg.in/yaml.v3"
@@ -140,7 +141,7 @@ func libGetState(c *cli, store *statestore.Store, a []string) error {
 	// as the store last saw it; anything else takes the long way.
 	found := false
 	err := store.View(func(st *statestore.State) error {
-		v, ok := lookupState(st, a[0])
+		v, ok := phases.LookupState(st, a[0])
 		if !ok {
 			return nil
 		}

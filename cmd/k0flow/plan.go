@@ -72,7 +72,7 @@ func cmdPlan(c *cli, args []string) error {
 	for _, id := range ids {
 		fmt.Fprintf(c.stderr, "Note: run %s was left running by a runner that is gone; it is shown as interrupted (the next apply records it).\n", id)
 	}
-	if err := setInfra(l, st); err != nil {
+	if err := phases.SetInfra(l.scope, st); err != nil {
 		return err
 	}
 	sel.opts.Digest = store.ReadDigester()

@@ -54,16 +54,7 @@ func cmdPrune(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := store.Prune(func(all []*statestore.Run) []*statestore.Run {
-		var picked []*statestore.Run
-		for i, r := range all {
-			newer := len(all) - i // 1 for the newest
-			if (*keep < 0 || newer > *keep) && (cutoff.IsZero() || r.StartedAt.Before(cutoff)) {
-				picked = append(picked, r)
-			}
-		}
-		return picked
-	}, *dryRun)
+	res, err := store.Prune(statestore.PickOld(*keep, cutoff), *dryRun)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,52 @@
+package phases
+
+import (
+	"context"
+	"time"
+
+	"github.com/k0flow/k0flow/infra"
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
+)
+
+// Lookup answers `state get` and the library's get_state: runtime values
+// first, then the cached Terraform outputs, then live `terraform output`
+// when the workflow (nil: none) has a terraform block. Infrastructure
+// facts are read, never copied into runtime values.
+func Lookup(st *statestore.State, key string, w *workflow.Workflow) (any, bool) {
+	if v, ok := LookupState(st, key); ok {
+		return v, true
+	}
+	return liveOutput(w, key)
+}
+
+// LookupState is Lookup in the state alone: runtime values, v1 keys as
+// the bash scripts still spell them (wg_vpn_connected,
+// config.wireguard_port, phases.install_k0s.status), cached outputs.
+func LookupState(st *statestore.State, key string) (any, bool) {
+	if v, ok := st.LookupV1(key); ok {
+		return v, true
+	}
+	return infra.Get(st.InfrastructureFacts, key)
+}
+
+func liveOutput(w *workflow.Workflow, key string) (any, bool) {
+	if w == nil || w.Terraform == nil {
+		return nil, false
+	}
+	tf, err := infra.New(w.Terraform.Dir, w.Terraform.Binary)
+	if err != nil {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	outputs, err := tf.Outputs(ctx)
+	if err != nil {
+		return nil, false
+	}
+	values := make(map[string]any, len(outputs))
+	for name, o := range outputs {
+		values[name] = o.Value
+	}
+	return statestore.GetPath(values, key)
+}
