@@ -58,7 +58,6 @@ type Runner struct {
 
 	run         *statestore.Run
 	plan        *Plan
-	pending     func(pgid int) error // records the phase starting, when its process runs
 	eventWarned bool
 	began       time.Time // monotonic, for the run's duration
 }

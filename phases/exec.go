@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -225,6 +226,33 @@ func GroupAlive(pgid int) bool {
 		}
 	})
 	return alive || !scanned // no /proc: kill(2) said yes
+}
+
+// PhaseProcess finds a live process started for phase by run runID, by
+// the K0FLOW_RUN_ID and K0FLOW_PHASE every phase process (and what it
+// starts) inherits: for a phase whose process group was not recorded (its
+// runner was killed between starting it and saving the group), or whose
+// processes left the group. 0 when there is none or /proc cannot tell.
+func PhaseProcess(runID, phase string) int {
+	want := [][]byte{[]byte("K0FLOW_RUN_ID=" + runID), []byte("K0FLOW_PHASE=" + phase)}
+	found := 0
+	forEachProc(func(pid, _, _ int, state string) {
+		if found != 0 || state == "Z" || state == "X" || pid == os.Getpid() {
+			return
+		}
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err != nil {
+			return
+		}
+		vars := bytes.Split(env, []byte{0})
+		for _, w := range want {
+			if !slices.ContainsFunc(vars, func(v []byte) bool { return bytes.Equal(v, w) }) {
+				return
+			}
+		}
+		found = pid
+	})
+	return found
 }
 
 // forEachProc calls fn with each process's pid, parent, process group and

@@ -2,11 +2,15 @@ package phases
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/k0flow/k0flow/statestore"
 )
 
 func TestExecRecordsExitCodeAndOutput(t *testing.T) {
@@ -103,5 +107,34 @@ func TestExecSecondSignalKillsAtOnce(t *testing.T) {
 		Output: &bytes.Buffer{}}, sigs, time.Hour)
 	if res.Interrupted != syscall.SIGINT || res.Signaled != syscall.SIGKILL {
 		t.Fatalf("Interrupted = %v, Signaled = %v; want SIGINT then SIGKILL", res.Interrupted, res.Signaled)
+	}
+}
+
+// A phase's processes are found by the run and phase their environment
+// names, when its process group was never recorded (the runner killed
+// just after starting it): the next apply must not start it twice.
+func TestUnrecordedPhaseProcessIsFound(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	cmd.Env = append(os.Environ(), "K0FLOW_RUN_ID=20261123T000000Z-unrec0", "K0FLOW_PHASE=slow")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if pid := PhaseProcess("20261123T000000Z-unrec0", "slow"); pid != cmd.Process.Pid {
+		t.Fatalf("PhaseProcess = %d, want %d", pid, cmd.Process.Pid)
+	}
+	if pid := PhaseProcess("20261123T000000Z-unrec0", "other"); pid != 0 {
+		t.Fatalf("another phase's process: %d", pid)
+	}
+	run := &statestore.Run{RunID: "20261123T000000Z-unrec0", Kind: statestore.KindApply, Outcome: statestore.OutcomeInterrupted,
+		Phases: statestore.PhaseList{{Name: "slow", Status: statestore.StatusInterrupted}}}
+	p := &Plan{State: &statestore.State{DeploymentRuns: []*statestore.Run{run}}}
+	if d := p.stillRunning("slow"); !d.HasErrors() || !strings.Contains(d[0].Detail, fmt.Sprintf("process %d still runs", cmd.Process.Pid)) {
+		t.Fatalf("stillRunning = %v", d)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if d := p.stillRunning("slow"); d.HasErrors() {
+		t.Fatalf("after the process ended: %v", d)
 	}
 }

@@ -37,21 +37,31 @@ func (p *Plan) stillRunning(name string) hcl.Diagnostics {
 		return nil
 	}
 	run, rec := lastRecord(name, p.State.DeploymentRuns)
-	if rec == nil || rec.PGID == 0 || (rec.Status != statestore.StatusRunning && rec.Status != statestore.StatusInterrupted) {
+	if rec == nil || (rec.Status != statestore.StatusRunning && rec.Status != statestore.StatusInterrupted) {
 		return nil
 	}
 	if run.Outcome == statestore.OutcomeRunning {
 		return nil // a run in progress: plan says so, the run lock stops an apply
 	}
-	if !GroupAlive(rec.PGID) {
-		return nil
+	if rec.PGID != 0 && GroupAlive(rec.PGID) {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "A phase's processes are still running",
+			Detail: fmt.Sprintf("Phase %q was started by run %s and its processes (process group %d) still run. Wait for them or stop them (kill -TERM -- -%d), then apply again.",
+				name, run.RunID, rec.PGID, rec.PGID),
+		}}
 	}
-	return hcl.Diagnostics{{
-		Severity: hcl.DiagError,
-		Summary:  "A phase's processes are still running",
-		Detail: fmt.Sprintf("Phase %q was started by run %s and its processes (process group %d) still run. Wait for them or stop them (kill -TERM -- -%d), then apply again.",
-			name, run.RunID, rec.PGID, rec.PGID),
-	}}
+	// The group may not have been recorded (the runner was killed just
+	// after starting the phase), or a process may have left it.
+	if pid := PhaseProcess(run.RunID, name); pid != 0 {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "A phase's processes are still running",
+			Detail: fmt.Sprintf("Phase %q was started by run %s and its process %d still runs. Wait for it or stop it (kill -TERM %d), then apply again.",
+				name, run.RunID, pid, pid),
+		}}
+	}
+	return nil
 }
 
 // MissingPrograms reports a phase's run or check command whose program or

@@ -88,38 +88,24 @@ func (r *Runner) reuse(step *Step) error {
 func (r *Runner) execute(step *Step) error {
 	started := statestore.Now()
 	log := logPath(r.run.RunID, step.Phase.Name)
-	// The phase is recorded as running once its process runs, with its
-	// process group, in one save (see recordStart).
-	r.pending = func(pgid int) error {
-		err := r.starting(func(run *statestore.Run) {
-			rec := run.Phases.Get(step.Phase.Name)
-			rec.Status, rec.StartedAt, rec.Log, rec.Reason = statestore.StatusRunning, &started, log, step.Reason
-			rec.DefinitionChecksum, _ = DefinitionSums(step.Resolved, r.plan.Options.Digest)
-			rec.DefinitionParts = r.plan.Options.Digest.SumAll(step.Resolved.Parts())
-			rec.PGID = pgid
-		})
-		if err != nil {
-			return fmt.Errorf("record the start of phase %s: %w", step.Phase.Name, err)
-		}
-		r.event("", statestore.Event{Action: "phase_started", Phase: step.Phase.Name, Message: "Phase started: " + step.Phase.Name})
-		return nil
+	// The phase is recorded as running before its process starts (its
+	// process group just after, see exec): a runner killed at any instant
+	// after that leaves a record the next apply checks.
+	err := r.starting(func(run *statestore.Run) {
+		rec := run.Phases.Get(step.Phase.Name)
+		rec.Status, rec.StartedAt, rec.Log, rec.Reason = statestore.StatusRunning, &started, log, step.Reason
+		rec.DefinitionChecksum, _ = DefinitionSums(step.Resolved, r.plan.Options.Digest)
+		rec.DefinitionParts = r.plan.Options.Digest.SumAll(step.Resolved.Parts())
+	})
+	if err != nil {
+		return err
 	}
-	defer func() { r.pending = nil }()
+	r.event("", statestore.Event{Action: "phase_started", Phase: step.Phase.Name, Message: "Phase started: " + step.Phase.Name})
 	var res Result
 	if step.Phase.Terraform != "" {
-		if err := r.recordStart(0); err != nil {
-			return err
-		}
 		res = r.terraform(step, log)
 	} else {
 		res = r.execRetrying(step, log)
-	}
-	if r.pending != nil {
-		// The process never ran (it could not be started): the phase
-		// is recorded as started now, and as failed just after.
-		if err := r.recordStart(0); err != nil {
-			return err
-		}
 	}
 	switch {
 	case res.Interrupted != nil:
@@ -231,16 +217,6 @@ func (r *Runner) stop(step *Step, res *Result, status, msg, tail string) error {
 	return nil
 }
 
-// recordStart records the phase that is starting, once (pending).
-func (r *Runner) recordStart(pgid int) error {
-	record := r.pending
-	r.pending = nil
-	if record == nil {
-		return nil
-	}
-	return record(pgid)
-}
-
 // check runs a reused phase's check; its output goes to its own log.
 func (r *Runner) check(step *Step) Result {
 	return r.exec(step, step.Resolved.Check, logPath(r.run.RunID, step.Phase.Name+".check"))
@@ -260,10 +236,6 @@ func (r *Runner) exec(step *Step, cmd *workflow.Command, log string) Result {
 		Output:  io.MultiWriter(r.Output, f),
 	}
 	p.OnStart = func(pgid int) error {
-		if r.pending != nil {
-			return r.recordStart(pgid)
-		}
-		// A check, or a retry's next attempt: only the process group is new.
 		return r.starting(func(run *statestore.Run) { run.Phases.Get(step.Phase.Name).PGID = pgid })
 	}
 	if po, ok := r.Observer.(ProgressObserver); ok {

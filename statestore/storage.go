@@ -88,12 +88,19 @@ type LockedError struct {
 
 func (e *LockedError) Error() string {
 	h := e.Holder
-	if h.PID == 0 {
-		return fmt.Sprintf("%s is held by another k0flow process", e.Lock)
+	held := fmt.Sprintf("%s is held by another k0flow process", e.Lock)
+	if h.PID != 0 {
+		held = fmt.Sprintf("%s is held by pid %d on %s (%s since %s)", e.Lock, h.PID, h.Host, h.Operation,
+			h.Since.Local().Format(time.RFC3339))
 	}
-	return fmt.Sprintf("%s is held by pid %d on %s (%s since %s)", e.Lock, h.PID, h.Host, h.Operation,
-		h.Since.Local().Format(time.RFC3339))
+	if e.Lock == "run lock" {
+		return "another k0flow run is in progress: " + held + "; wait for it to finish"
+	}
+	return held
 }
+
+// ExitCode: a lock held by another process is a failure to act now (1).
+func (e *LockedError) ExitCode() int { return 1 }
 
 // Optional abilities a Storage may have; the Store falls back to plain
 // Read and Write without them.

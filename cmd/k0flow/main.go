@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/k0flow/k0flow/internal/suggest"
-	"github.com/k0flow/k0flow/statestore"
 	"github.com/spf13/pflag"
 )
 
@@ -161,7 +160,6 @@ func (c *cli) exit(err error) int {
 	code := exitFailure
 	var coded interface{ ExitCode() int }
 	var ee *exitError
-	var locked *statestore.LockedError
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code
@@ -170,8 +168,6 @@ func (c *cli) exit(err error) int {
 		}
 	case errors.As(err, &coded):
 		code = coded.ExitCode()
-	case errors.As(err, &locked):
-		err = fmt.Errorf("another k0flow run is in progress: %w; wait for it to finish", err)
 	}
 	fmt.Fprintf(c.stderr, "Error: %v\n", err)
 	return code
