@@ -72,9 +72,17 @@ func OpenReadOnly(dir string) *Store {
 	return s
 }
 
-// OpenStorage returns a Store over any Storage; dir is used for logs.
+// OpenStorage returns a Store over any Storage; dir is what phases are
+// told as K0FLOW_STATE_DIR.
 func OpenStorage(dir string, s Storage) *Store {
 	return &Store{Dir: dir, storage: s, now: Now, AutoMigrate: true}
+}
+
+// OpenStorageReadOnly is OpenReadOnly over any Storage.
+func OpenStorageReadOnly(dir string, s Storage) *Store {
+	st := OpenStorage(dir, s)
+	st.readOnly = true
+	return st
 }
 
 // Now is the clock of state timestamps: UTC, to the millisecond, so that

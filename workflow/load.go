@@ -95,6 +95,46 @@ func (w *Workflow) decodeWorkflow(blocks []*workflowSchema, body hcl.Body) hcl.D
 	for _, c := range b.Preconditions {
 		w.Preconditions = append(w.Preconditions, &Condition{c.Condition, c.ErrorMessage, c.DeclRange})
 	}
+	diags = append(diags, w.decodeBackend(b.Backends)...)
+	return diags
+}
+
+// decodeBackend reads state_backend "azurerm" { ... }: static strings, as
+// Terraform's backend block takes (a backend is needed before variables).
+func (w *Workflow) decodeBackend(blocks []*backendSchema) hcl.Diagnostics {
+	if len(blocks) == 0 {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for _, extra := range blocks[1:] {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate state_backend block",
+			Detail: fmt.Sprintf("A workflow keeps its state in one place; the first state_backend is at %s.", blocks[0].DeclRange), Subject: extra.DeclRange.Ptr()})
+	}
+	b := blocks[0]
+	if b.Type != "azurerm" {
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported state backend",
+			Detail: fmt.Sprintf("state_backend %q is not supported: the one shared backend is \"azurerm\" (Azure Blob Storage); without a state_backend block the state is in state_dir.", b.Type),
+			Subject: b.DeclRange.Ptr()})
+	}
+	sb := &StateBackend{Type: b.Type, DeclRange: b.DeclRange}
+	for _, f := range []struct {
+		expr hcl.Expression
+		to   *string
+	}{{b.StorageAccountName, &sb.StorageAccountName}, {b.ContainerName, &sb.ContainerName}, {b.KeyPrefix, &sb.KeyPrefix}, {b.Endpoint, &sb.Endpoint}} {
+		v, d := staticString(f.expr, "")
+		diags = append(diags, d...)
+		*f.to = v
+	}
+	if !isNull(b.UseAzureAD) {
+		v, d := b.UseAzureAD.Value(nil)
+		diags = append(diags, d...)
+		sb.UseAzureAD = !d.HasErrors() && v.Type() == cty.Bool && v.True()
+	}
+	if sb.ContainerName == "" {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing container_name",
+			Detail: "state_backend \"azurerm\" needs container_name (and storage_account_name, unless AZURE_STORAGE_CONNECTION_STRING names the account).", Subject: b.DeclRange.Ptr()})
+	}
+	w.StateBackend = sb
 	return diags
 }
 

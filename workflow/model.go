@@ -18,6 +18,9 @@ type Workflow struct {
 	Filename string // as given on the command line
 	Dir      string // absolute directory of the file; relative paths start here
 	StateDir string // absolute
+	// StateBackend is where the state lives when it is not StateDir: a
+	// team's shared storage (nil: the local directory).
+	StateBackend *StateBackend
 	// IDFile holds a new deployment's id (absolute; default .clusterid
 	// beside the file, the bash project's). IDFileSet says the workflow
 	// named it, so k0flow writes a new id there for the scripts to read.
@@ -32,6 +35,17 @@ type Workflow struct {
 	Preconditions []*Condition
 	Phases        []*Phase
 	DeclRange     hcl.Range
+}
+
+// StateBackend is a state_backend block.
+type StateBackend struct {
+	Type               string // azurerm
+	StorageAccountName string
+	ContainerName      string
+	KeyPrefix          string
+	Endpoint           string
+	UseAzureAD         bool
+	DeclRange          hcl.Range
 }
 
 // Variable is a declared input.

@@ -19,7 +19,20 @@ type workflowSchema struct {
 	IDFile        hcl.Expression     `hcl:"id_file,optional"`
 	Flags         hcl.Expression     `hcl:"flags,optional"`
 	Preconditions []*conditionSchema `hcl:"precondition,block"`
+	Backends      []*backendSchema   `hcl:"state_backend,block"`
 	DeclRange     hcl.Range          `hcl:",def_range"`
+}
+
+// backendSchema is state_backend "azurerm" { ... }: where a team keeps the
+// state, with the settings of Terraform's azurerm backend.
+type backendSchema struct {
+	Type               string         `hcl:"type,label"`
+	StorageAccountName hcl.Expression `hcl:"storage_account_name,optional"`
+	ContainerName      hcl.Expression `hcl:"container_name,optional"`
+	KeyPrefix          hcl.Expression `hcl:"key_prefix,optional"`
+	Endpoint           hcl.Expression `hcl:"endpoint,optional"`
+	UseAzureAD         hcl.Expression `hcl:"use_azuread,optional"`
+	DeclRange          hcl.Range      `hcl:",def_range"`
 }
 
 type variableSchema struct {

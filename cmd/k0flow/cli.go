@@ -22,6 +22,7 @@ type cli struct {
 
 	ambient       *workflow.Workflow // see workflowIfAny
 	ambientLoaded bool
+	remote        statestore.Storage // the shared backend, once connected
 }
 
 func (c *cli) getenv(name string) string {
@@ -169,6 +170,7 @@ func (c *cli) loadWorkflow(fs *pflag.FlagSet, a *workflowArgs, requireAll bool) 
 		return nil, orExit(err, exitUsage)
 	}
 	l.wf = wf
+	c.ambient, c.ambientLoaded = wf, true // the state backend, state commands' defaults
 	if a.stateDir != "" {
 		wf.StateDir, _ = filepath.Abs(a.stateDir)
 	}
@@ -228,6 +230,9 @@ func (c *cli) stateDir(flag string) string {
 // migrated on first use, and the command says so in one line.
 func (c *cli) open(dir string) *statestore.Store {
 	store := statestore.Open(dir)
+	if c.backend() != nil {
+		store = statestore.OpenStorage(dir, c.storage(dir))
+	}
 	store.OnMigrate = func(m *statestore.Migration) {
 		if m.From != 0 {
 			fmt.Fprintf(c.stderr, "Migrated %s from schema_version %d to %d (the previous file kept in %s; runs beyond the %d most recent moved to %s).\n",
@@ -238,6 +243,15 @@ func (c *cli) open(dir string) *statestore.Store {
 			displayPath(store.Path()), statestore.SchemaVersion, displayPath(m.Archive))
 	}
 	return store
+}
+
+// openReadOnly is open for a command that only reads (see
+// statestore.OpenReadOnly).
+func (c *cli) openReadOnly(dir string) *statestore.Store {
+	if c.backend() != nil {
+		return statestore.OpenStorageReadOnly(dir, c.storage(dir))
+	}
+	return statestore.OpenReadOnly(dir)
 }
 
 // openState opens the state directory and records runs whose runner died.
@@ -268,7 +282,7 @@ func (c *cli) readRecentState(flag string) (*statestore.Store, *statestore.State
 }
 
 func (c *cli) readStateWith(flag string, load func(*statestore.Store) (*statestore.State, []string, error)) (*statestore.Store, *statestore.State, error) {
-	store := statestore.OpenReadOnly(c.stateDir(flag))
+	store := c.openReadOnly(c.stateDir(flag))
 	store.OnReadV1 = func() {
 		fmt.Fprintf(c.stderr, "Note: %s is a v1 file of the bash project, shown converted; nothing was written. The next apply, or k0flow state migrate, migrates it.\n",
 			displayPath(store.Path()))

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/k0flow/k0flow/internal/azurite"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,13 +67,38 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"compat":     cmdCompat,
 			"jsonstream": cmdJSONStream,
 			"crashloop":  cmdCrashloop,
+			"azurite":    cmdAzurite,
 		},
 	}
 }
 
+// azurite starts a real Azurite for the scenario (stopped when it ends)
+// and sets AZURE_STORAGE_CONNECTION_STRING; scenarios check [azurite]
+// first.
+func cmdAzurite(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: azurite")
+	}
+	bin, err := azurite.Bin(".")
+	ts.Check(err)
+	srv, err := azurite.Start(bin)
+	ts.Check(err)
+	ts.Defer(srv.Stop)
+	ts.Setenv("AZURE_STORAGE_CONNECTION_STRING", srv.ConnectionString())
+	ts.Setenv("AZURITE_PORT", strconv.Itoa(srv.Port))
+}
+
 // terraformCondition is [terraform]: true when a terraform binary is on
-// PATH. Under CI=true a missing terraform is an error, never a skip.
+// PATH; and [azurite]: true when Azurite is installed. Under CI=true a
+// missing one is an error, never a skip.
 func terraformCondition(cond string) (bool, error) {
+	if cond == "azurite" {
+		_, err := azurite.Bin(".")
+		if err != nil && os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("%v, and CI=true: run the tests through `make test`", err)
+		}
+		return err == nil, nil
+	}
 	if cond != "terraform" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}

@@ -64,7 +64,7 @@ func cmdPlan(c *cli, args []string) error {
 	}
 	// plan only reads: it takes no lock, so an apply is never refused
 	// because plan runs, and it writes nothing.
-	store := statestore.OpenReadOnly(l.wf.StateDir)
+	store := c.openReadOnly(l.wf.StateDir)
 	st, ids, err := store.LoadForReading()
 	if err != nil && !statestore.IsNotExist(err) {
 		return err

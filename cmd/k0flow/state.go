@@ -57,7 +57,7 @@ func cmdState(c *cli, args []string) error {
 		if len(rest) != 2 {
 			return usageErrorf("usage: k0flow state get KEY")
 		}
-		return c.stateGet(statestore.OpenReadOnly(c.stateDir(*stateDir)), rest[1], out)
+		return c.stateGet(c.openReadOnly(c.stateDir(*stateDir)), rest[1], out)
 	case "set":
 		if *fromStdin && len(rest) == 2 {
 			data, err := io.ReadAll(os.Stdin)

@@ -44,7 +44,7 @@ func cmdValidate(c *cli, args []string) error {
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return err
 	}
-	store := statestore.OpenReadOnly(l.wf.StateDir) // validate writes nothing
+	store := c.openReadOnly(l.wf.StateDir) // validate writes nothing
 	stateNote := "no state yet"
 	if _, err := store.Load(); err == nil {
 		stateNote = "state " + displayPath(store.Path()) + " is valid"

@@ -1,97 +1,38 @@
 package azurerm_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/k0flow/k0flow/internal/azurite"
 
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/k0flow/k0flow/statestore/azurerm"
 	"github.com/k0flow/k0flow/statestore/storagetest"
 )
 
-// Azurite's well-known development account.
-const (
-	devAccount = "devstoreaccount1"
-	devKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-
-// azurite starts a real Azurite blob service on a free loopback port, in
-// memory, and stops it by its own pid when the test ends. It is installed
-// by `make tools` (npm, pinned) into .tools/azurite; under CI=true a
-// missing Azurite fails the test, never skips it.
-func azurite(t *testing.T) string {
+// azuriteConn starts a real Azurite for the test (stopped when it ends);
+// under CI=true a missing Azurite fails the test, never skips it.
+func azuriteConn(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("K0FLOW_AZURITE")
-	if bin == "" {
-		root, _ := filepath.Abs("../..")
-		bin = filepath.Join(root, ".tools", "azurite", "node_modules", ".bin", "azurite-blob")
-	}
-	if _, err := os.Stat(bin); err != nil {
+	bin, err := azurite.Bin(".")
+	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("Azurite is not installed (%s) and CI=true: run the tests through `make test`, which installs it", bin)
+			t.Fatalf("%v, and CI=true: run the tests through `make test`", err)
 		}
-		t.Skipf("Azurite is not installed (%s): `make tools` installs it", bin)
+		t.Skip(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := azurite.Start(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
-		"--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--silent")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "successfully listens") {
-				close(ready)
-				for sc.Scan() {
-				}
-				return
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		// --silent may hide the line: the port answering will do.
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-		} else {
-			t.Fatalf("Azurite did not start on port %d", port)
-		}
-	}
-	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=http://127.0.0.1:%d/%s;",
-		devAccount, devKey, port, devAccount)
+	t.Cleanup(srv.Stop)
+	return srv.ConnectionString()
 }
 
 var containers atomic.Int64
@@ -114,14 +55,14 @@ func newStorage(t *testing.T, conn string, lease time.Duration) (*azurerm.Storag
 }
 
 func TestAzureConformance(t *testing.T) {
-	conn := azurite(t)
+	conn := azuriteConn(t)
 	storagetest.Run(t, func(t *testing.T) (statestore.Storage, statestore.Storage) {
 		return newStorage(t, conn, 15*time.Second)
 	})
 }
 
 func TestAzureLeases(t *testing.T) {
-	conn := azurite(t)
+	conn := azuriteConn(t)
 	storagetest.RunLeases(t, func(t *testing.T) (storagetest.Leaser, storagetest.Leaser) {
 		return newStorage(t, conn, 15*time.Second)
 	})
@@ -129,7 +70,7 @@ func TestAzureLeases(t *testing.T) {
 
 // The whole store over Azure: state, run records, events and logs.
 func TestAzureStore(t *testing.T) {
-	conn := azurite(t)
+	conn := azuriteConn(t)
 	a, b := newStorage(t, conn, 15*time.Second)
 	one, two := statestore.OpenStorage("", a), statestore.OpenStorage("", b)
 	err := one.UpdateOrInit(func() *statestore.State { return statestore.NewState("team-abcd1234") },

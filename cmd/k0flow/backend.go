@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/statestore/azurerm"
+	"github.com/k0flow/k0flow/workflow"
+)
+
+// The shared state backend. A workflow's state_backend block names it; a
+// phase's own k0flow calls (state set, the library) reach the same state
+// through the variables the runner gives them, as does any command run
+// with them set:
+//
+//	K0FLOW_STATE_BACKEND=azurerm
+//	K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME, K0FLOW_AZURERM_CONTAINER_NAME,
+//	K0FLOW_AZURERM_KEY_PREFIX, K0FLOW_AZURERM_ENDPOINT,
+//	K0FLOW_AZURERM_LEASE_SECONDS (15 to 60; default 60)
+//
+// Credentials come from AZURE_STORAGE_CONNECTION_STRING or ARM_ACCESS_KEY.
+
+// backend is the state backend of this command, nil for the local
+// directory: the environment's, else the workflow's.
+func (c *cli) backend() *workflow.StateBackend {
+	if t := c.getenv("K0FLOW_STATE_BACKEND"); t != "" && t != "local" {
+		return &workflow.StateBackend{Type: t,
+			StorageAccountName: c.getenv("K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME"),
+			ContainerName:      c.getenv("K0FLOW_AZURERM_CONTAINER_NAME"),
+			KeyPrefix:          c.getenv("K0FLOW_AZURERM_KEY_PREFIX"),
+			Endpoint:           c.getenv("K0FLOW_AZURERM_ENDPOINT")}
+	}
+	if wf := c.workflowIfAny(); wf != nil {
+		return wf.StateBackend
+	}
+	return nil
+}
+
+// backendEnv is what a phase is given to reach the same state.
+func backendEnv(sb *workflow.StateBackend, lease string) []string {
+	if sb == nil {
+		return nil
+	}
+	env := []string{"K0FLOW_STATE_BACKEND=" + sb.Type,
+		"K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME=" + sb.StorageAccountName,
+		"K0FLOW_AZURERM_CONTAINER_NAME=" + sb.ContainerName,
+		"K0FLOW_AZURERM_KEY_PREFIX=" + sb.KeyPrefix,
+		"K0FLOW_AZURERM_ENDPOINT=" + sb.Endpoint}
+	if lease != "" {
+		env = append(env, "K0FLOW_AZURERM_LEASE_SECONDS="+lease)
+	}
+	return env
+}
+
+// storage is where this command's state lives: the shared backend, or
+// the local directory dir.
+func (c *cli) storage(dir string) statestore.Storage {
+	sb := c.backend()
+	if sb == nil {
+		return &statestore.Dir{Path: dir}
+	}
+	if c.remote != nil {
+		return c.remote
+	}
+	cfg := azurerm.Config{StorageAccountName: sb.StorageAccountName, ContainerName: sb.ContainerName,
+		KeyPrefix: sb.KeyPrefix, Endpoint: sb.Endpoint}
+	if v := c.getenv("K0FLOW_AZURERM_LEASE_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return brokenStorage{fmt.Errorf("K0FLOW_AZURERM_LEASE_SECONDS=%q is not a number of seconds", v)}
+		}
+		cfg.LeaseDuration = time.Duration(n) * time.Second
+	}
+	s, err := azurerm.New(context.Background(), cfg, c.env)
+	if err != nil {
+		return brokenStorage{err}
+	}
+	c.remote = s
+	return s
+}
+
+// brokenStorage is a backend that could not be reached: every use says
+// why, and nothing is written anywhere else instead.
+type brokenStorage struct{ err error }
+
+func (b brokenStorage) Read(string) ([]byte, string, error)          { return nil, "", b.err }
+func (b brokenStorage) Write(string, []byte, string) (string, error) { return "", b.err }
+func (b brokenStorage) Append(string, []byte) error                  { return b.err }
+func (b brokenStorage) Stream(string) (io.WriteCloser, error)        { return nil, b.err }
+func (b brokenStorage) List(string) ([]string, error)                { return nil, b.err }
+func (b brokenStorage) Move(string, string) error                    { return b.err }
+func (b brokenStorage) Remove(string) error                          { return b.err }
+func (b brokenStorage) Location(name string) string                  { return "(unreachable state backend) " + name }
+func (b brokenStorage) Lock(context.Context, string, statestore.LockHolder, bool) (statestore.Unlocker, error) {
+	return nil, b.err
+}
