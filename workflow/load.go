@@ -113,7 +113,7 @@ func (w *Workflow) decodeBackend(blocks []*backendSchema) hcl.Diagnostics {
 	b := blocks[0]
 	if b.Type != "azurerm" {
 		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported state backend",
-			Detail: fmt.Sprintf("state_backend %q is not supported: the one shared backend is \"azurerm\" (Azure Blob Storage); without a state_backend block the state is in state_dir.", b.Type),
+			Detail:  fmt.Sprintf("state_backend %q is not supported: the one shared backend is \"azurerm\" (Azure Blob Storage); without a state_backend block the state is in state_dir.", b.Type),
 			Subject: b.DeclRange.Ptr()})
 	}
 	sb := &StateBackend{Type: b.Type, DeclRange: b.DeclRange}
