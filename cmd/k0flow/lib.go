@@ -56,6 +56,7 @@ var libFuncs = map[string]libFunc{
 	"phase_reset_from":      {2, libResetFrom},
 	"phase_is_applicable":   {1, func(c *cli, s *statestore.Store, a []string) error { return c.phaseApplicable(s, a[0]) }},
 	"state_file_exists":     {0, libStateFileExists},
+	"state_exists":          {0, libStateExists},
 	"init_deployment_state": {1, libInitState},
 	"complete_deployment":   {1, libCompleteDeployment},
 	"add_event":             {2, libAddEvent},
@@ -261,6 +262,19 @@ func libStateFileExists(c *cli, store *statestore.Store, a []string) error {
 		st.FillV1Config(cfg, false, statestore.Now())
 		return nil
 	})
+	return nil
+}
+
+// state_exists: exit 0 when the deployment has a state, wherever it is
+// kept (the shell library's test for a state in a shared backend).
+func libStateExists(c *cli, store *statestore.Store, a []string) error {
+	ok, err := store.Exists()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return silent(exitFailure)
+	}
 	return nil
 }
 

@@ -19,6 +19,18 @@ _k0flow() {
   "${K0FLOW_BIN:-k0flow}" lib "$@"
 }
 
+# _k0flow_has_state: whether there is a deployment state, as v1 checked
+# it: the local file; for a state shared in a backend (K0FLOW_STATE_BACKEND,
+# set for phases of a workflow with a state_backend block), the backend's
+# answer.
+_k0flow_has_state() {
+  if [[ -n ${K0FLOW_STATE_BACKEND-} && $K0FLOW_STATE_BACKEND != local ]]; then
+    _k0flow state_exists
+  else
+    [[ -f "$DEPLOYMENT_STATE_FILE" ]]
+  fi
+}
+
 # _k0flow_call FUNCTION ARG...: one call over the socket. Fields go
 # length-prefixed (bytes: LC_ALL=C), so any value passes as it is. It fails
 # only when the socket cannot be opened; the call's exit code is left in
@@ -89,15 +101,15 @@ init_deployment_state() {
   _k0flow_say info "Initialized deployment events: $DEPLOYMENT_EVENTS_FILE"
 }
 state_file_exists() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || return 1
+  _k0flow_has_state || return 1
   _k0flow_with_config state_file_exists 2>/dev/null
 }
 get_state() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || return 1
+  _k0flow_has_state || return 1
   _k0flow get_state "$1" 2>/dev/null || echo "null"
 }
 update_runtime_state() {
-  if [[ ! -f "$DEPLOYMENT_STATE_FILE" ]]; then
+  if ! _k0flow_has_state; then
     _k0flow_say error "State file not found: $DEPLOYMENT_STATE_FILE"
     return 1
   fi
@@ -107,7 +119,7 @@ update_runtime_state() {
 # the state, shown as (sensitive) unless asked for by name; the value goes
 # to k0flow on standard input, never on a command line.
 update_runtime_secret() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || { _k0flow_say error "State file not found: $DEPLOYMENT_STATE_FILE"; return 1; }
+  _k0flow_has_state || { _k0flow_say error "State file not found: $DEPLOYMENT_STATE_FILE"; return 1; }
   printf '%s' "$2" | _k0flow update_secret "$1"
 }
 update_state() {
@@ -163,7 +175,7 @@ cleanup_deployment_state() {
 
 # --- phases -----------------------------------------------------------------
 phase_status() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || { echo pending; return 0; }
+  _k0flow_has_state || { echo pending; return 0; }
   _k0flow phase_status "${1//-/_}"
 }
 phase_is_completed() { [[ "$(phase_status "$1")" == completed ]]; }
@@ -176,7 +188,7 @@ phase_needs_run() {
 }
 phase_is_applicable() { _k0flow phase_is_applicable "${1//-/_}"; }
 _k0flow_mark() { # STATUS PHASE [REASON]
-  if [[ ! -f "$DEPLOYMENT_STATE_FILE" ]]; then
+  if ! _k0flow_has_state; then
     # v1: in_progress and completed went through update_state, which said
     # so; only in_progress returned its failure.
     case $1 in
@@ -195,11 +207,11 @@ phase_reset_from() { _k0flow phase_reset_from "${1//-/_}" "$$"; }
 
 # --- artifacts --------------------------------------------------------------
 record_artifact() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || return 1
+  _k0flow_has_state || return 1
   _k0flow record_artifact "$1" "$2" "${3:-}"
 }
 artifact_exists() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || return 1
+  _k0flow_has_state || return 1
   local path
   path=$(_k0flow artifact_path "$1" 2>/dev/null) || return 1
   [[ -e "$path" ]]
@@ -211,7 +223,7 @@ add_event() { _k0flow add_event "$1" "$2" ${3:+"$3"}; }
 # --- VMs: Terraform's outputs, or what the scripts recorded -------------------
 update_vm_state() { _k0flow update_vm_state "$1" "$2" "$3" "$4"; }
 get_vm_info() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || return 1
+  _k0flow_has_state || return 1
   _k0flow get_vm_info "$1" "$2" 2>/dev/null || echo "null"
 }
 refresh_all_vm_data() {
@@ -245,7 +257,7 @@ assign_wireguard_ips() {
   populate_wg_ips_array
 }
 get_wireguard_ip() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || return 1
+  _k0flow_has_state || return 1
   _k0flow get_state "wireguard_peers.$1.ip" 2>/dev/null || echo "null"
 }
 get_wireguard_private_key() { _k0flow get_state "wireguard_peers.$1.private_key" 2>/dev/null || echo "null"; }
@@ -258,7 +270,7 @@ update_wireguard_peer() {
 }
 # Usage: declare -A WG_IPS; populate_wg_ips_array
 populate_wg_ips_array() {
-  [[ -f "$DEPLOYMENT_STATE_FILE" ]] || return 1
+  _k0flow_has_state || return 1
   local out peer ip
   out=$(_k0flow wg_ips 2>/dev/null) || return 0
   while read -r peer ip; do
