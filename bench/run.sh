@@ -98,6 +98,34 @@ read -r libu libr < "$work/lib/times.txt"
 libu=$(awk -v ns="$libu" 'BEGIN { printf "%.2f", ns / 1e6 }')
 libr=$(awk -v ns="$libr" 'BEGIN { printf "%.2f", ns / 1e6 }')
 
+# The shared state on Azure Blob Storage (a real Azurite, when make tools
+# installed it): state set, and apply's per-phase overhead, local vs remote.
+remote_rows=""
+azurite_bin=$root/.tools/azurite/node_modules/.bin/azurite-blob
+if [ -x "$azurite_bin" ]; then
+  port=0
+  for p in $(shuf -i 20000-60000 -n 20); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+  done
+  "$azurite_bin" --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence --disableTelemetry --skipApiVersionCheck >/dev/null 2>&1 &
+  az_pid=$!
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
+  remote() { K0FLOW_STATE_BACKEND=azurerm K0FLOW_AZURERM_CONTAINER_NAME=bench K0FLOW_AZURERM_KEY_PREFIX="$1" "${@:2}"; }
+  (cd "$work/apply" && remote setset "$k0flow" apply --only p1 >/dev/null)
+  (cd "$work/apply" && rm -rf state && "$k0flow" apply --only p1 >/dev/null)
+  set_local() { (cd "$work/apply" && "$k0flow" state set wireguard.connected true); }
+  set_remote() { (cd "$work/apply" && remote setset "$k0flow" state set wireguard.connected true); }
+  n=0
+  apply_remote() { n=$((n + 1)); (cd "$work/apply" && remote "run$n-$RANDOM" "$k0flow" apply); }
+  setl=$(per_call 20 set_local)
+  setr=$(per_call 20 set_remote)
+  applyr=$(per_call 2 apply_remote)
+  kill "$az_pid" 2>/dev/null; wait "$az_pid" 2>/dev/null || true
+  remote_rows="| \`state set\`, state on Azure Blob Storage (Azurite) | ${setr} ms | ${setl} ms | the same, state in a local directory | overhead $(awk -v a="$setr" -v b="$setl" 'BEGIN { printf "%.2f", a - b }') ms |
+| apply of 100 phases, state on Azure Blob Storage (Azurite) | ${applyr} ms | ${fresh} ms | the same apply, state in a local directory | overhead $(awk -v a="$applyr" -v b="$fresh" 'BEGIN { printf "%.2f", (a - b) / 100 }') ms a phase over local |"
+fi
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 per_phase() { awk -v a="$1" -v b="$2" -v c="${3:-0}" 'BEGIN { printf "%.2f", (a - b - c) / 100 }'; }
 size() {
@@ -128,5 +156,6 @@ State file sizes: 10 runs $(size 10), 1,000 runs $(size 1000), 10,000 runs $(siz
 | apply of 100 phases, fresh | ${fresh} ms | ${loop} ms | a bash loop running \`/bin/true\` 100 times | overhead $(per_phase "$fresh" "$loop") ms a phase |
 | apply of 100 phases, 10 runs of history | ${hist10} ms | ${loop} ms | the same loop (and ${copy10} ms to copy the state in, subtracted) | overhead $(per_phase "$hist10" "$loop" "$copy10") ms a phase |
 | apply of 100 phases, 1,000 runs of history | ${hist} ms | ${loop} ms | the same loop (and ${copy} ms to copy the state in, subtracted) | overhead $(per_phase "$hist" "$loop" "$copy") ms a phase |
+${remote_rows}
 MD
 cat "$out"

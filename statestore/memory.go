@@ -256,3 +256,15 @@ func (m *Memory) SimulateCrash() {
 
 // LeaseDuration is the lease's length, for tests of renewal.
 func (m *Memory) LeaseDuration() time.Duration { return m.ttl() }
+
+// BreakLock implements LockBreaker.
+func (m *Memory) BreakLock(name string, match func(LockHolder) bool) (LockHolder, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.locks[name]
+	if !ok || time.Now().After(l.expires) || !match(l.holder) {
+		return LockHolder{}, ErrNoLock
+	}
+	delete(m.locks, name)
+	return l.holder, nil
+}

@@ -65,12 +65,15 @@ type Unlocker func() error
 
 // LockHolder identifies who holds a lock.
 type LockHolder struct {
-	PID       int       `yaml:"pid" json:"pid"`
-	Host      string    `yaml:"host" json:"host"`
-	User      string    `yaml:"user,omitempty" json:"user,omitempty"`
-	Operation string    `yaml:"operation" json:"operation"`
-	RunID     string    `yaml:"run_id,omitempty" json:"run_id,omitempty"`
-	Since     time.Time `yaml:"since" json:"since"`
+	PID       int    `yaml:"pid" json:"pid"`
+	Host      string `yaml:"host" json:"host"`
+	User      string `yaml:"user,omitempty" json:"user,omitempty"`
+	Operation string `yaml:"operation" json:"operation"`
+	RunID     string `yaml:"run_id,omitempty" json:"run_id,omitempty"`
+	// ID names this holding of the lock, for force-unlock, where a lock
+	// can outlive its holder (a lease).
+	ID    string    `yaml:"id,omitempty" json:"id,omitempty"`
+	Since time.Time `yaml:"since" json:"since"`
 }
 
 var (
@@ -94,7 +97,11 @@ func (e *LockedError) Error() string {
 			h.Since.Local().Format(time.RFC3339))
 	}
 	if e.Lock == "run lock" {
-		return "another k0flow run is in progress: " + held + "; wait for it to finish"
+		msg := "another k0flow run is in progress: " + held + "; wait for it to finish"
+		if h.ID != "" {
+			msg += fmt.Sprintf(", or if its runner is gone and you cannot wait for the lease to expire, k0flow force-unlock %s", h.ID)
+		}
+		return msg
 	}
 	return held
 }
@@ -113,3 +120,14 @@ type (
 )
 
 var _ backupWriter = (*Dir)(nil)
+
+// LockBreaker is a Storage whose locks can outlive their holder (leases):
+// BreakLock ends the named lock if its holder matches, returning who held
+// it.
+type LockBreaker interface {
+	BreakLock(name string, match func(LockHolder) bool) (LockHolder, error)
+}
+
+// ErrNoLock is BreakLock's answer when the lock is not held, or not with
+// that ID.
+var ErrNoLock = errors.New("the lock is not held with that ID")

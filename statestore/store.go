@@ -573,7 +573,26 @@ var checkWrites = os.Getenv("K0FLOW_CHECK_WRITES") == "1"
 // another process holds it. The lock is held until the Unlocker is called
 // or ctx is done (a lease that is no longer renewed expires).
 func (s *Store) LockRun(ctx context.Context, operation string) (Unlocker, error) {
-	return s.storage.Lock(ctx, "run", s.holder(operation), false)
+	h := s.holder(operation)
+	h.ID = randomHex(8)
+	return s.storage.Lock(ctx, "run", h, false)
+}
+
+// ForceUnlock breaks the run lock held with id, for a storage whose locks
+// outlive their holder; it returns who held it. Elsewhere (flock) a lock
+// dies with its process and there is nothing to break.
+func (s *Store) ForceUnlock(id string) (LockHolder, error) {
+	lb, ok := s.storage.(LockBreaker)
+	if !ok {
+		return LockHolder{}, &InputError{Msg: "this state's run lock is released when its process exits (a local directory's flock): there is nothing to force; stop the process that holds it"}
+	}
+	h, err := lb.BreakLock("run", func(h LockHolder) bool { return h.ID == id })
+	if err != nil {
+		return h, err
+	}
+	// A runner killed while it saved held the write lock too.
+	_, _ = lb.BreakLock("write", func(w LockHolder) bool { return w.PID == h.PID && w.Host == h.Host })
+	return h, nil
 }
 
 // lockWrite takes the write lock, held for the few milliseconds of one

@@ -499,7 +499,7 @@ func holderMetadata(h statestore.LockHolder) map[string]*string {
 	v := func(s string) *string { e := url.QueryEscape(s); return &e }
 	return map[string]*string{
 		"pid": v(strconv.Itoa(h.PID)), "host": v(h.Host), "user": v(h.User), "operation": v(h.Operation),
-		"runid": v(h.RunID), "since": v(h.Since.UTC().Format(time.RFC3339Nano)),
+		"runid": v(h.RunID), "since": v(h.Since.UTC().Format(time.RFC3339Nano)), "lockid": v(h.ID),
 	}
 }
 
@@ -513,8 +513,36 @@ func holderFrom(md map[string]*string) statestore.LockHolder {
 		}
 		return ""
 	}
-	h := statestore.LockHolder{Host: get("host"), User: get("user"), Operation: get("operation"), RunID: get("runid")}
+	h := statestore.LockHolder{Host: get("host"), User: get("user"), Operation: get("operation"), RunID: get("runid"), ID: get("lockid")}
 	h.PID, _ = strconv.Atoi(get("pid"))
 	h.Since, _ = time.Parse(time.RFC3339Nano, get("since"))
 	return h
+}
+
+// BreakLock implements statestore.LockBreaker: it breaks the lease of the
+// named lock at once, if the holder recorded in the lock blob matches.
+func (s *Storage) BreakLock(name string, match func(statestore.LockHolder) bool) (statestore.LockHolder, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	bb := s.container.NewBlockBlobClient(s.blobName(lockBlob(name)))
+	props, err := bb.GetProperties(ctx, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return statestore.LockHolder{}, statestore.ErrNoLock
+	}
+	if err != nil {
+		return statestore.LockHolder{}, s.fail("read the lock", lockBlob(name), err)
+	}
+	h := holderFrom(props.Metadata)
+	if props.LeaseState == nil || *props.LeaseState != lease.StateTypeLeased || !match(h) {
+		return h, statestore.ErrNoLock
+	}
+	lc, err := lease.NewBlobClient(bb, nil)
+	if err != nil {
+		return h, err
+	}
+	zero := int32(0)
+	if _, err := lc.BreakLease(ctx, &lease.BlobBreakOptions{BreakPeriod: &zero}); err != nil {
+		return h, s.fail("break the lease of", lockBlob(name), err)
+	}
+	return h, nil
 }
