@@ -48,6 +48,10 @@ func (ev Event) entry() ([]byte, error) {
 
 // AppendEvent adds one event to the events file, creating it on first use.
 func (s *Store) AppendEvent(deploymentID string, ev Event) error {
+	if _, cas := s.storage.(casWriter); cas {
+		// Creating the file is conditional and appends are atomic there.
+		return s.appendEventLocked(deploymentID, ev)
+	}
 	unlock, err := s.lockWrite("append event")
 	if err != nil {
 		return err

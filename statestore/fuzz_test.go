@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,8 +20,9 @@ func seedFiles(f *testing.F, glob string) {
 	}
 }
 
-// FuzzDecodeState: a state file of any bytes is either refused with an
-// error or loaded; a loaded one saves and loads again to the same state.
+// FuzzDecodeState: a state file of any bytes, of any schema version, is
+// either refused with an error or loaded (a schema_version 2 file as its
+// migration reads it); a loaded one saves and loads again.
 func FuzzDecodeState(f *testing.F) {
 	st := NewState("k0rdent-fuzz0000")
 	st.Runtime["k"] = "v\n\tw"
@@ -30,8 +32,17 @@ func FuzzDecodeState(f *testing.F) {
 	f.Add([]byte("- a\n- b\n"))
 	f.Add([]byte(""))
 	seedFiles(f, "../testdata/legacy/*/deployment-state.yaml")
+	seedFiles(f, "../testdata/v2/*/deployment-state.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := Decode(data)
+		var le *LegacyError
+		if errors.As(err, &le) && le.Version == previousVersion {
+			// A schema_version 2 file: read as the migration reads it.
+			if st, err = decodeAny(data, SchemaVersion); err == nil {
+				st.SchemaVersion = SchemaVersion
+				err = st.ensureMaps().Validate()
+			}
+		}
 		if err != nil {
 			return
 		}

@@ -87,7 +87,7 @@ func (s *Store) migrateLocked(data []byte, ver string, dryRun bool) (*Migration,
 	if err := s.normalizeEvents(); err != nil {
 		return nil, fmt.Errorf("prepare %s for appending: %w", EventsFile, err)
 	}
-	if err := s.save(m.Data, ver, true); err != nil {
+	if err := s.save(m.Data, ver, true, data); err != nil {
 		return nil, err
 	}
 	_ = s.appendEventLocked(m.DeploymentID, Event{Action: "state_migrated",
@@ -149,7 +149,7 @@ func (s *Store) migrateV2(data []byte, ver string) (*State, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.save(out, ver, true); err != nil {
+	if err := s.save(out, ver, true, data); err != nil {
 		return nil, "", err
 	}
 	_ = s.storage.Remove(legacyCacheFile)

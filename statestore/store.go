@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -406,12 +407,34 @@ func (s *Store) UpdateStarting(fn func(*State) error) error {
 }
 
 func (s *Store) update(newState func() *State, fn func(*State) error, durable bool) error {
+	if _, cas := s.storage.(casWriter); cas {
+		// Conditional writes alone serialize writers: one that loses a
+		// race reloads, applies its change again and retries.
+		for attempt := 1; ; attempt++ {
+			err := s.updateOnce(newState, fn, durable)
+			if !errors.Is(err, ErrVersionMismatch) || attempt == maxCASAttempts {
+				return err
+			}
+			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond * time.Duration(1+mathrand.IntN(10)))
+		}
+	}
 	unlock, err := s.lockWrite("write state")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, ver, err := s.loadForUpdate()
+	return s.updateOnce(newState, fn, durable)
+}
+
+// maxCASAttempts bounds the retries of an update that keeps losing races.
+const maxCASAttempts = 50
+
+// casWriter is a Storage whose conditional writes are all the
+// serialization writers need (a blob's ETag): updates take no write lock.
+type casWriter interface{ ConditionalWritesOnly() }
+
+func (s *Store) updateOnce(newState func() *State, fn func(*State) error, durable bool) error {
+	st, ver, old, err := s.loadForUpdate()
 	if errors.Is(err, ErrNotExist) && newState != nil {
 		st, ver, err = newState(), "", nil
 	}
@@ -437,7 +460,7 @@ func (s *Store) update(newState func() *State, fn func(*State) error, durable bo
 			return err
 		}
 	}
-	if err := s.save(data, ver, durable); err != nil {
+	if err := s.save(data, ver, durable, old); err != nil {
 		if errors.Is(err, ErrVersionMismatch) {
 			return err
 		}
@@ -479,20 +502,24 @@ func (s *Store) View(fn func(*State) error) error {
 // instead of parsed again (a runner's phase transitions, one after
 // another). Any other bytes, and every read outside update, are parsed
 // and validated in full.
-func (s *Store) loadForUpdate() (*State, string, error) {
+func (s *Store) loadForUpdate() (*State, string, []byte, error) {
 	data, ver, err := s.storage.Read(StateFile)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if st := s.memo.take(data); st != nil {
 		if checkWrites {
 			if err := checkWrite(data, st); err != nil {
-				return nil, "", fmt.Errorf("the memo disagrees with the file (a k0flow bug): %w", err)
+				return nil, "", nil, fmt.Errorf("the memo disagrees with the file (a k0flow bug): %w", err)
 			}
 		}
-		return st, ver, nil
+		return st, ver, data, nil
 	}
-	return s.loadMigrating()
+	if st, err := Decode(data); err == nil {
+		return st.ensureMaps(), ver, data, nil
+	}
+	st, ver, err := s.loadMigrating() // an earlier schema migrates; a broken file says why
+	return st, ver, nil, err
 }
 
 // memo is the state this store last saved, with its bytes. It lives only
@@ -534,12 +561,15 @@ func (m *memo) put(data []byte, st *State) {
 
 // save writes the state if it is still at version ver, keeping the
 // previous version as the backup.
-func (s *Store) save(data []byte, ver string, durable bool) error {
+func (s *Store) save(data []byte, ver string, durable bool, old []byte) error {
 	if bw, ok := s.storage.(backupWriter); ok {
 		_, err := bw.WriteKeepingBackup(StateFile, data, ver, durable)
 		return err
 	}
-	if old, _, err := s.storage.Read(StateFile); err == nil {
+	if old == nil && ver != "" {
+		old, _, _ = s.storage.Read(StateFile)
+	}
+	if old != nil {
 		if _, err := s.storage.Write(StateFile+".backup", old, AnyVersion); err != nil {
 			return fmt.Errorf("keep the previous state as a backup: %w", err)
 		}

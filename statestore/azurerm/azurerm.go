@@ -64,6 +64,11 @@ type Storage struct {
 
 var _ statestore.Storage = (*Storage)(nil)
 
+// ConditionalWritesOnly says every write here is conditional on the ETag:
+// the store needs no write lock (a lease a request away) around an update,
+// and retries one that loses a race.
+func (s *Storage) ConditionalWritesOnly() {}
+
 // New connects to the container (creating it if it does not exist) with
 // the credentials of the environment env (KEY=VALUE entries).
 func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
