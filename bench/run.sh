@@ -116,8 +116,8 @@ if [ -x "$azurite_bin" ]; then
   (cd "$work/apply" && rm -rf state && "$k0flow" apply --only p1 >/dev/null)
   set_local() { (cd "$work/apply" && "$k0flow" state set wireguard.connected true); }
   set_remote() { (cd "$work/apply" && remote setset "$k0flow" state set wireguard.connected true); }
-  n=0
-  apply_remote() { n=$((n + 1)); (cd "$work/apply" && remote "run$n-$RANDOM" "$k0flow" apply); }
+  runs=0
+  apply_remote() { runs=$((runs + 1)); (cd "$work/apply" && remote "run$runs-$RANDOM" "$k0flow" apply); }
   setl=$(per_call 20 set_local)
   setr=$(per_call 20 set_remote)
   applyr=$(per_call 2 apply_remote)
