@@ -18,7 +18,8 @@ func init() {
 		summary: "Read and change runtime values in the deployment state",
 		usage: "state get KEY | state set KEY VALUE [--json | --string] | state unset KEY\n" +
 			"       | state vm get NAME [KEY] | state vm set NAME KEY VALUE | state validate [FILE]\n" +
-			"       | state migrate [--dry-run] | state phase status|applicable|needs-run|reset-from P\n" +
+			"       | state migrate [--dry-run] | state push | state pull\n" +
+			"       | state phase status|applicable|needs-run|reset-from P\n" +
 			"       | state phase mark P STATUS | state run start|complete OUTCOME|current|info RUN KEY\n" +
 			"       | state event add ACTION MESSAGE [--phase P] | state artifact record|exists NAME ...\n\n" +
 			"Keys are dotted paths into runtime values (wireguard.connected). get looks in runtime\n" +
@@ -84,6 +85,8 @@ func cmdState(c *cli, args []string) error {
 		return stateUnset(store, rest[1])
 	case "vm":
 		return c.stateVM(store, rest[1:], out)
+	case "push", "pull":
+		return c.statePushPull(sub, c.stateDir(*stateDir), rest[1:], out)
 	case "migrate":
 		if len(rest) != 1 {
 			return usageErrorf("usage: k0flow state migrate [--dry-run]")
@@ -230,4 +233,30 @@ func valuesAfterKey(fs *pflag.FlagSet, args []string) []string {
 		}
 	}
 	return args
+}
+
+// statePushPull moves a local deployment into the shared backend (push) or
+// takes a copy of it back (pull): every byte, refusing to overwrite a
+// different deployment.
+func (c *cli) statePushPull(sub, dir string, args []string, out output) error {
+	if len(args) != 0 {
+		return usageErrorf("usage: k0flow state %s (the backend is the workflow's state_backend, or K0FLOW_STATE_BACKEND)", sub)
+	}
+	if c.backend() == nil {
+		return usageErrorf("state %s: no shared state backend: add state_backend \"azurerm\" { ... } to the workflow block, or set K0FLOW_STATE_BACKEND=azurerm and K0FLOW_AZURERM_*", sub)
+	}
+	local, remote := statestore.Storage(&statestore.Dir{Path: dir}), c.storage(dir)
+	from, to := local, remote
+	if sub == "pull" {
+		from, to = remote, local
+	}
+	res, err := statestore.Copy(from, to)
+	if err != nil {
+		return err
+	}
+	if out.json() {
+		return c.printJSON(map[string]any{"deployment_id": res.DeploymentID, "from": from.Location(""), "to": to.Location(""), "copied": res.Names})
+	}
+	fmt.Fprintf(c.stdout, "Copied deployment %s (%d files) from %s to %s.\n", res.DeploymentID, len(res.Names), displayPath(from.Location("")), displayPath(to.Location("")))
+	return nil
 }
