@@ -76,16 +76,37 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 // and sets AZURE_STORAGE_CONNECTION_STRING; scenarios check [azurite]
 // first.
 func cmdAzurite(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: azurite")
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: azurite [start|stop] (start with data kept on disk, to stop and come back)")
 	}
 	bin, err := azurite.Bin(".")
 	ts.Check(err)
-	srv, err := azurite.Start(bin)
-	ts.Check(err)
-	ts.Defer(srv.Stop)
-	ts.Setenv("AZURE_STORAGE_CONNECTION_STRING", srv.ConnectionString())
-	ts.Setenv("AZURITE_PORT", strconv.Itoa(srv.Port))
+	switch {
+	case len(args) == 0:
+		srv, err := azurite.Start(bin)
+		ts.Check(err)
+		ts.Defer(srv.Stop)
+		ts.Setenv("AZURE_STORAGE_CONNECTION_STRING", srv.ConnectionString())
+		ts.Setenv("AZURITE_PID", strconv.Itoa(srv.Pid()))
+	case args[0] == "start":
+		port, _ := strconv.Atoi(ts.Getenv("AZURITE_PORT"))
+		srv, err := azurite.StartAt(bin, port, filepath.Join(ts.Getenv("WORK"), ".azurite-data"))
+		ts.Check(err)
+		ts.Defer(srv.Stop)
+		ts.Setenv("AZURE_STORAGE_CONNECTION_STRING", srv.ConnectionString())
+		ts.Setenv("AZURITE_PORT", strconv.Itoa(srv.Port))
+		ts.Setenv("AZURITE_PID", strconv.Itoa(srv.Pid()))
+	case args[0] == "stop":
+		pid, _ := strconv.Atoi(ts.Getenv("AZURITE_PID"))
+		p, err := os.FindProcess(pid)
+		ts.Check(err)
+		_ = p.Signal(os.Interrupt)
+		for i := 0; i < 100 && p.Signal(syscall.Signal(0)) == nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+	default:
+		ts.Fatalf("usage: azurite [start|stop]")
+	}
 }
 
 // terraformCondition is [terraform]: true when a terraform binary is on

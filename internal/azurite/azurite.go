@@ -48,15 +48,26 @@ type Server struct {
 
 // Start runs Azurite on a free loopback port, in memory, without
 // telemetry, and waits until it listens.
-func Start(bin string) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+func Start(bin string) (*Server, error) { return StartAt(bin, 0, "") }
+
+// StartAt is Start on a given port (0: a free one), keeping its data in
+// dir ("" : in memory), so that a stopped Azurite can come back with it.
+func StartAt(bin string, port int, dir string) (*Server, error) {
+	if port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
-		"--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck")
+	args := []string{"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port), "--disableTelemetry", "--skipApiVersionCheck"}
+	if dir == "" {
+		args = append(args, "--inMemoryPersistence")
+	} else {
+		args = append(args, "--location", dir)
+	}
+	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -94,6 +105,9 @@ func (s *Server) ConnectionString() string {
 	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=http://127.0.0.1:%d/%s;",
 		Account, Key, s.Port, Account)
 }
+
+// Pid is the Azurite process's.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
 // Stop stops Azurite by its own pid.
 func (s *Server) Stop() {
