@@ -209,40 +209,16 @@ func (m *Memory) Lock(ctx context.Context, name string, holder LockHolder, wait 
 
 // renew keeps a lease until it is released, or until SimulateCrash.
 func (m *Memory) renew(name string, token int64, crashed chan struct{}) Unlocker {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(m.ttl() / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-crashed:
-				return
-			case <-tick.C:
-				m.mu.Lock()
-				if l := m.locks[name]; l != nil && l.token == token {
-					l.expires = time.Now().Add(m.ttl())
-				}
-				m.mu.Unlock()
-			}
+	mine := func(do func(l *memLease)) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if l := m.locks[name]; l != nil && l.token == token {
+			do(l)
 		}
-	}()
-	var once sync.Once
-	return func() error {
-		once.Do(func() {
-			close(stop)
-			<-done
-			m.mu.Lock()
-			if l := m.locks[name]; l != nil && l.token == token {
-				delete(m.locks, name)
-			}
-			m.mu.Unlock()
-		})
-		return nil
 	}
+	return HoldLease(m.ttl(), crashed,
+		func() { mine(func(l *memLease) { l.expires = time.Now().Add(m.ttl()) }) },
+		func() error { mine(func(*memLease) { delete(m.locks, name) }); return nil })
 }
 
 // SimulateCrash stops renewing every lease taken so far, as the death of

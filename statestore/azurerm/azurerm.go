@@ -455,38 +455,21 @@ func (s *Storage) renew(lc *lease.BlobClient) statestore.Unlocker {
 	s.mu.Lock()
 	crashed := s.crashed
 	s.mu.Unlock()
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(s.cfg.LeaseDuration / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-crashed:
-				return
-			case <-tick.C:
-				ctx, cancel := s.ctx()
-				_, _ = lc.RenewLease(ctx, nil)
-				cancel()
-			}
-		}
-	}()
-	var once sync.Once
-	return func() error {
-		var err error
-		once.Do(func() {
-			close(stop)
-			<-done
+	return statestore.HoldLease(s.cfg.LeaseDuration, crashed,
+		func() {
 			ctx, cancel := s.ctx()
 			defer cancel()
-			if _, rerr := lc.ReleaseLease(ctx, nil); rerr != nil && !bloberror.HasCode(rerr, bloberror.LeaseIDMismatchWithLeaseOperation, bloberror.LeaseNotPresentWithLeaseOperation) {
-				err = rerr
+			_, _ = lc.RenewLease(ctx, nil)
+		},
+		func() error {
+			ctx, cancel := s.ctx()
+			defer cancel()
+			_, err := lc.ReleaseLease(ctx, nil)
+			if err != nil && !bloberror.HasCode(err, bloberror.LeaseIDMismatchWithLeaseOperation, bloberror.LeaseNotPresentWithLeaseOperation) {
+				return err
 			}
+			return nil
 		})
-		return err
-	}
 }
 
 // SimulateCrash stops every renewal, as the death of the holder would.
