@@ -3,6 +3,7 @@ package phases
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -116,6 +117,25 @@ func (i *Infra) events(rep SyncReport) {
 
 // Touch records a terraform apply or refresh in the state's terraform
 // section.
+// Refresh is `k0flow infra refresh`: terraform init and refresh, their
+// output to out, then a forced sync of the outputs cache, and the refresh
+// recorded.
+func (i *Infra) Refresh(ctx context.Context, out io.Writer) (SyncReport, error) {
+	i.TF.Stream(out)
+	if err := i.TF.Init(ctx); err != nil {
+		return SyncReport{}, err
+	}
+	if err := i.TF.Refresh(ctx, nil); err != nil {
+		return SyncReport{}, err
+	}
+	i.TF.Stream(io.Discard)
+	rep, err := i.Sync(ctx, true)
+	if err != nil {
+		return rep, err
+	}
+	return rep, i.Touch("refresh")
+}
+
 func (i *Infra) Touch(action string) error {
 	return i.Store.Update(func(st *statestore.State) error {
 		if st.Terraform == nil {

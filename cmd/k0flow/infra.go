@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/k0flow/k0flow/infra"
@@ -115,6 +114,7 @@ func (c *cli) infraWorkflow(a *infraArgs) (*workflow.Workflow, error) {
 	if a.stateDir != "" {
 		wf.StateDir = a.stateDir
 	}
+	c.ambient, c.ambientLoaded = wf, true // its state backend, its max_age
 	return wf, nil
 }
 
@@ -129,24 +129,14 @@ func (c *cli) infraSync(a *infraArgs, refresh bool) error {
 		return err
 	}
 	ctx := context.Background()
+	var rep phases.SyncReport
 	if refresh {
-		inf.TF.Stream(c.stderr)
-		if err := inf.TF.Init(ctx); err != nil {
-			return err
-		}
-		if err := inf.TF.Refresh(ctx, nil); err != nil {
-			return err
-		}
-		inf.TF.Stream(io.Discard)
+		rep, err = inf.Refresh(ctx, c.stderr)
+	} else {
+		rep, err = inf.Sync(ctx, true)
 	}
-	rep, err := inf.Sync(ctx, true)
 	if err != nil {
 		return err
-	}
-	if refresh {
-		if err := inf.Touch("refresh"); err != nil {
-			return err
-		}
 	}
 	switch {
 	case rep.OutputsChanged:
