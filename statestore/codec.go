@@ -131,26 +131,25 @@ func keyLen(k string) int {
 // checkKeys refuses a key no YAML reader would take back, anywhere in the
 // values a state holds.
 func (st *State) checkKeys() error {
-	check := func(what string, m map[string]any) error { return checkKeys(what, m) }
-	if err := check("runtime", st.Runtime); err != nil {
+	if err := checkKeys("runtime", st.Runtime); err != nil {
 		return err
 	}
-	if err := check("deployment_flags", st.DeploymentFlags); err != nil {
+	if err := checkKeys("deployment_flags", st.DeploymentFlags); err != nil {
 		return err
 	}
 	if f := st.InfrastructureFacts; f != nil {
-		if err := check("infrastructure_facts.outputs", f.Outputs); err != nil {
+		if err := checkKeys("infrastructure_facts.outputs", f.Outputs); err != nil {
 			return err
 		}
 	}
 	for name, vm := range st.VMRuntimeStatus {
-		if err := check("vm_runtime_status."+name, vm.Extra); err != nil {
+		if err := checkKeys("vm_runtime_status."+name, vm.Extra); err != nil {
 			return err
 		}
 	}
 	for _, r := range st.DeploymentRuns {
 		if c := r.ConfigSnapshot; c != nil {
-			if err := check("config_snapshot.variables", c.Variables); err != nil {
+			if err := checkKeys("config_snapshot.variables", c.Variables); err != nil {
 				return err
 			}
 		}

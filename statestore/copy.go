@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // CopyResult is what Copy moved.
@@ -69,6 +68,3 @@ func Copy(from, to Storage) (*CopyResult, error) {
 	}
 	return res, nil
 }
-
-// IsArchive says whether a name is an archive's (old_deployments/).
-func IsArchive(name string) bool { return strings.HasPrefix(name, ArchivePrefix) }

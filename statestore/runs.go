@@ -136,27 +136,15 @@ func (s *State) markGone(ids []string, at time.Time) {
 // RecoverAbandoned marks runs left running by a runner that died as
 // interrupted. If a live runner holds the run lock, it does nothing.
 func (s *Store) RecoverAbandoned() ([]string, error) {
-	_, ids, err := s.LoadRecovered()
-	if IsNotExist(err) {
-		return nil, nil
-	}
-	return ids, err
-}
-
-// LoadRecovered loads the state after recording abandoned runs, reading the
-// file once when there is nothing to recover: the common case for every
-// command that reads state.
-func (s *Store) LoadRecovered() (*State, []string, error) {
 	unlock, err := s.LockRun(context.Background(), "recover abandoned runs")
+	if _, held := err.(*LockedError); held {
+		return nil, nil // a live runner owns its runs
+	}
 	if err != nil {
-		if _, held := err.(*LockedError); held {
-			st, err := s.LoadRecent() // a live runner owns its runs
-			return st, nil, err
-		}
-		return nil, nil, err
+		return nil, err
 	}
 	defer unlock()
-	return s.recover()
+	return s.RecoverLocked()
 }
 
 // RecoverLocked is RecoverAbandoned for a caller that holds the run lock.

@@ -31,15 +31,11 @@ import (
 // variables the functions read (its run, its phase). The token, random
 // per run and given to phases in their environment only, keeps other
 // local users' processes out: a listener on 127.0.0.1 is reachable by
-// every user of the machine. A call that needs standard input (a secret)
-// still starts a process.
+// every user of the machine. A call that reads standard input (a secret:
+// update_secret, wg_peer) still starts a process: shell-lib.bash says so.
 
 // libEnv are the caller's variables a library function may read.
 var libEnv = []string{"K0FLOW_RUN_ID", "K0FLOW_PHASE", "K0FLOW_VM_OUTPUT", "K0FLOW_WORKFLOW", "K0FLOW_STATE_DIR"}
-
-// libStdinFuncs read standard input (keys, secrets): the shell library
-// calls them as processes, never through the server.
-var libStdinFuncs = []string{"update_secret", "wg_peer"}
 
 type libServer struct {
 	ln    net.Listener
