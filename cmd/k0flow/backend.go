@@ -17,7 +17,7 @@ import (
 // through the variables the runner gives them, as does any command run
 // with them set:
 //
-//	K0FLOW_STATE_BACKEND=azurerm
+//	K0FLOW_STATE_BACKEND=azurerm (local: the state directory)
 //	K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME, K0FLOW_AZURERM_CONTAINER_NAME,
 //	K0FLOW_AZURERM_KEY_PREFIX, K0FLOW_AZURERM_ENDPOINT,
 //	K0FLOW_AZURERM_LEASE_SECONDS (15 to 60; default 60)
@@ -27,7 +27,11 @@ import (
 // backend is the state backend of this command, nil for the local
 // directory: the environment's, else the workflow's.
 func (c *cli) backend() *workflow.StateBackend {
-	if t := c.getenv("K0FLOW_STATE_BACKEND"); t != "" && t != "local" {
+	t := c.getenv("K0FLOW_STATE_BACKEND")
+	if t == "local" {
+		return nil // said by the runner: no workflow to load to find out
+	}
+	if t != "" {
 		return &workflow.StateBackend{Type: t,
 			StorageAccountName: c.getenv("K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME"),
 			ContainerName:      c.getenv("K0FLOW_AZURERM_CONTAINER_NAME"),
@@ -40,10 +44,11 @@ func (c *cli) backend() *workflow.StateBackend {
 	return nil
 }
 
-// backendEnv is what a phase is given to reach the same state.
+// backendEnv is what a phase is given to reach the same state; "local"
+// spares each of its k0flow calls loading the workflow to learn that.
 func backendEnv(sb *workflow.StateBackend, lease string) []string {
 	if sb == nil {
-		return nil
+		return []string{"K0FLOW_STATE_BACKEND=local"}
 	}
 	env := []string{"K0FLOW_STATE_BACKEND=" + sb.Type,
 		"K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME=" + sb.StorageAccountName,
