@@ -19,7 +19,7 @@ var hostile = []string{
 	"", " ", "\n", "\n\nlead", "trail\n\n", "\tstarts with a tab", "goroutine 1 [running]:\nmain.main()\n\t/src/main.go:5 +0x1d",
 	"<<", "&a", "*a", "!!binary aGVsbG8=", "!!str", "- item", "key: value", "# comment", "'single'", `"double"`,
 	"null", "~", "true", "no", "1e3", "0x1F", "012", ".inf", "2026-11-23T10:00:00Z", "\x00\x01\x1f\x7f", "\ufeffbom",
-	"\u2028\u2029", "a\u0085b", `back\slash \ufffd \\ufffd`, "\ufffd", "ünïcödé ✓ 🚀", "{a: [b]}", "%TAG", "---", "...", "\r\n", "\r",
+	"\u2028\u2029", "a\u0085b", "c1 \u0080\u009f", `back\slash \ufffd \\ufffd`, "\ufffd", "ünïcödé ✓ 🚀", "{a: [b]}", "%TAG", "---", "...", "\r\n", "\r",
 	strings.Repeat("x", 1<<20),
 }
 
