@@ -229,9 +229,11 @@ func (c *cli) stateDir(flag string) string {
 // open returns the store of a state directory. A v1 state found there is
 // migrated on first use, and the command says so in one line.
 func (c *cli) open(dir string) *statestore.Store {
-	store := statestore.Open(dir)
+	var store *statestore.Store
 	if c.backend() != nil {
 		store = statestore.OpenStorage(dir, c.storage(dir))
+	} else {
+		store = statestore.Open(dir)
 	}
 	store.OnMigrate = func(m *statestore.Migration) {
 		if m.From != 0 {
