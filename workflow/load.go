@@ -128,7 +128,14 @@ func (w *Workflow) decodeBackend(blocks []*backendSchema) hcl.Diagnostics {
 	if !isNull(b.UseAzureAD) {
 		v, d := b.UseAzureAD.Value(nil)
 		diags = append(diags, d...)
-		sb.UseAzureAD = !d.HasErrors() && v.Type() == cty.Bool && v.True()
+		switch {
+		case d.HasErrors():
+		case v.Type() != cty.Bool || !v.IsKnown():
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid use_azuread",
+				Detail: "use_azuread is true or false (a constant, as Terraform's use_azuread_auth).", Subject: b.UseAzureAD.Range().Ptr()})
+		default:
+			sb.UseAzureAD = v.True()
+		}
 	}
 	if sb.ContainerName == "" {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing container_name",

@@ -20,9 +20,12 @@ import (
 //	K0FLOW_STATE_BACKEND=azurerm (local: the state directory)
 //	K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME, K0FLOW_AZURERM_CONTAINER_NAME,
 //	K0FLOW_AZURERM_KEY_PREFIX, K0FLOW_AZURERM_ENDPOINT,
+//	K0FLOW_AZURERM_USE_AZUREAD=true (Azure AD through azidentity)
 //	K0FLOW_AZURERM_LEASE_SECONDS (15 to 60; default 60)
+//	K0FLOW_AZURERM_RETRIES (0 to 10; default 4)
 //
-// Credentials come from AZURE_STORAGE_CONNECTION_STRING or ARM_ACCESS_KEY.
+// Credentials come from AZURE_STORAGE_CONNECTION_STRING, ARM_ACCESS_KEY,
+// or with use_azuread from azidentity's default chain.
 
 // backend is the state backend of this command, nil for the local
 // directory: the environment's, else the workflow's.
@@ -36,7 +39,8 @@ func (c *cli) backend() *workflow.StateBackend {
 			StorageAccountName: c.getenv("K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME"),
 			ContainerName:      c.getenv("K0FLOW_AZURERM_CONTAINER_NAME"),
 			KeyPrefix:          c.getenv("K0FLOW_AZURERM_KEY_PREFIX"),
-			Endpoint:           c.getenv("K0FLOW_AZURERM_ENDPOINT")}
+			Endpoint:           c.getenv("K0FLOW_AZURERM_ENDPOINT"),
+			UseAzureAD:         isTrue(c.getenv("K0FLOW_AZURERM_USE_AZUREAD"))}
 	}
 	if wf := c.workflowIfAny(); wf != nil {
 		return wf.StateBackend
@@ -44,9 +48,12 @@ func (c *cli) backend() *workflow.StateBackend {
 	return nil
 }
 
+func isTrue(s string) bool { b, _ := strconv.ParseBool(s); return b }
+
 // backendEnv is what a phase is given to reach the same state; "local"
 // spares each of its k0flow calls loading the workflow to learn that.
-func backendEnv(sb *workflow.StateBackend, lease string) []string {
+func (c *cli) backendEnv() []string {
+	sb := c.backend()
 	if sb == nil {
 		return []string{"K0FLOW_STATE_BACKEND=local"}
 	}
@@ -54,9 +61,12 @@ func backendEnv(sb *workflow.StateBackend, lease string) []string {
 		"K0FLOW_AZURERM_STORAGE_ACCOUNT_NAME=" + sb.StorageAccountName,
 		"K0FLOW_AZURERM_CONTAINER_NAME=" + sb.ContainerName,
 		"K0FLOW_AZURERM_KEY_PREFIX=" + sb.KeyPrefix,
-		"K0FLOW_AZURERM_ENDPOINT=" + sb.Endpoint}
-	if lease != "" {
-		env = append(env, "K0FLOW_AZURERM_LEASE_SECONDS="+lease)
+		"K0FLOW_AZURERM_ENDPOINT=" + sb.Endpoint,
+		"K0FLOW_AZURERM_USE_AZUREAD=" + strconv.FormatBool(sb.UseAzureAD)}
+	for _, name := range []string{"K0FLOW_AZURERM_LEASE_SECONDS", "K0FLOW_AZURERM_RETRIES"} {
+		if v := c.getenv(name); v != "" {
+			env = append(env, name+"="+v)
+		}
 	}
 	return env
 }
@@ -72,13 +82,20 @@ func (c *cli) storage(dir string) statestore.Storage {
 		return c.remote
 	}
 	cfg := azurerm.Config{StorageAccountName: sb.StorageAccountName, ContainerName: sb.ContainerName,
-		KeyPrefix: sb.KeyPrefix, Endpoint: sb.Endpoint}
+		KeyPrefix: sb.KeyPrefix, Endpoint: sb.Endpoint, UseAzureAD: sb.UseAzureAD}
 	if v := c.getenv("K0FLOW_AZURERM_LEASE_SECONDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return brokenStorage{fmt.Errorf("K0FLOW_AZURERM_LEASE_SECONDS=%q is not a number of seconds", v)}
 		}
 		cfg.LeaseDuration = time.Duration(n) * time.Second
+	}
+	if v := c.getenv("K0FLOW_AZURERM_RETRIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return brokenStorage{fmt.Errorf("K0FLOW_AZURERM_RETRIES=%q is not a number of retries (0 to 10)", v)}
+		}
+		cfg.Retries = &n
 	}
 	s, err := azurerm.New(context.Background(), cfg, c.env)
 	if err != nil {

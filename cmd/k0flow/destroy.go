@@ -139,7 +139,7 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 	signal.Ignore(syscall.SIGPIPE)
 	defer signal.Reset(syscall.SIGPIPE)
 	color, _ := c.useColor(colorArgs{mode: "auto"})
-	env := append(append([]string(nil), c.env...), backendEnv(c.backend(), c.getenv("K0FLOW_AZURERM_LEASE_SECONDS"))...)
+	env := append(append([]string(nil), c.env...), c.backendEnv()...)
 	if srv, vars, err := c.startLibServer(store.Dir); err != nil {
 		// The scripts' calls then start processes, as outside a run.
 		fmt.Fprintf(c.stderr, "Warning: %v; the shell library will start a k0flow process for each call\n", err)

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -68,16 +70,19 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"jsonstream": cmdJSONStream,
 			"crashloop":  cmdCrashloop,
 			"azurite":    cmdAzurite,
+			"netns":      cmdNetns,
 		},
 	}
 }
 
 // azurite starts a real Azurite for the scenario (stopped when it ends)
 // and sets AZURE_STORAGE_CONNECTION_STRING; scenarios check [azurite]
-// first.
+// first. "azurite oauth" starts one over https that checks Azure AD
+// tokens, sets AZURITE_ENDPOINT and SSL_CERT_FILE (its certificate, the
+// only one trusted) and no connection string.
 func cmdAzurite(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) > 1 {
-		ts.Fatalf("usage: azurite [start|stop] (start with data kept on disk, to stop and come back)")
+		ts.Fatalf("usage: azurite [start|stop|oauth] (start with data kept on disk, to stop and come back)")
 	}
 	bin, err := azurite.Bin(".")
 	ts.Check(err)
@@ -96,6 +101,13 @@ func cmdAzurite(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("AZURE_STORAGE_CONNECTION_STRING", srv.ConnectionString())
 		ts.Setenv("AZURITE_PORT", strconv.Itoa(srv.Port))
 		ts.Setenv("AZURITE_PID", strconv.Itoa(srv.Pid()))
+	case args[0] == "oauth":
+		srv, err := azurite.StartWith(bin, azurite.Options{TLS: true, OAuth: true, CertDir: ts.Getenv("WORK")})
+		ts.Check(err)
+		ts.Defer(srv.Stop)
+		ts.Setenv("AZURITE_ENDPOINT", srv.Endpoint())
+		ts.Setenv("SSL_CERT_FILE", srv.CertFile)
+		ts.Setenv("AZURITE_PID", strconv.Itoa(srv.Pid()))
 	case args[0] == "stop":
 		pid, _ := strconv.Atoi(ts.Getenv("AZURITE_PID"))
 		p, err := os.FindProcess(pid)
@@ -109,10 +121,72 @@ func cmdAzurite(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// netns makes two network namespaces, the scenario's two machines, joined
+// by a veth pair (10.213.0.1 and 10.213.0.2), and starts Azurite inside
+// the first on its veth address: NS_ONE and NS_TWO name them for
+// `ip netns exec`, AZURE_STORAGE_CONNECTION_STRING reaches that Azurite
+// from either. All of it is removed when the scenario ends.
+func cmdNetns(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: netns")
+	}
+	bin, err := azurite.Bin(".")
+	ts.Check(err)
+	id := fmt.Sprintf("k0f%d%d", os.Getpid()%100000, netnsSeq.Add(1)%10)
+	one, two := id+"a", id+"b"
+	run := func(args ...string) {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			ts.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	for _, ns := range []string{one, two} {
+		_ = exec.Command("ip", "netns", "del", ns).Run() // left by a killed run
+		run("netns", "add", ns)
+		ts.Defer(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	run("link", "add", one, "type", "veth", "peer", "name", two)
+	for i, ns := range []string{one, two} {
+		run("link", "set", ns, "netns", ns)
+		run("-n", ns, "addr", "add", fmt.Sprintf("10.213.0.%d/30", i+1), "dev", ns)
+		run("-n", ns, "link", "set", ns, "up")
+		run("-n", ns, "link", "set", "lo", "up")
+	}
+	srv, err := azurite.StartWith(bin, azurite.Options{Host: "10.213.0.1", Port: 10000, Wrap: []string{"ip", "netns", "exec", one}})
+	ts.Check(err)
+	ts.Defer(srv.Stop)
+	ts.Setenv("NS_ONE", one)
+	ts.Setenv("NS_TWO", two)
+	ts.Setenv("AZURE_STORAGE_CONNECTION_STRING", srv.ConnectionString())
+}
+
+var netnsSeq atomic.Int64
+
+var netnsOnce struct {
+	sync.Once
+	ok bool
+}
+
+// netnsAvailable says whether this machine lets the tests make network
+// namespaces (root, iproute2, CAP_SYS_ADMIN): it makes one and removes it.
+func netnsAvailable() bool {
+	netnsOnce.Do(func() {
+		name := fmt.Sprintf("k0fprobe%d", os.Getpid()%100000)
+		if exec.Command("ip", "netns", "add", name).Run() == nil {
+			netnsOnce.ok = exec.Command("ip", "netns", "exec", name, "true").Run() == nil
+			_ = exec.Command("ip", "netns", "del", name).Run()
+		}
+	})
+	return netnsOnce.ok
+}
+
 // terraformCondition is [terraform]: true when a terraform binary is on
-// PATH; and [azurite]: true when Azurite is installed. Under CI=true a
-// missing one is an error, never a skip.
+// PATH; [azurite]: true when Azurite is installed; [netns]: true when
+// network namespaces can be made here. Under CI=true a missing terraform
+// or Azurite is an error, never a skip.
 func terraformCondition(cond string) (bool, error) {
+	if cond == "netns" {
+		return netnsAvailable(), nil
+	}
 	if cond == "azurite" {
 		_, err := azurite.Bin(".")
 		if err != nil && os.Getenv("CI") == "true" {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -25,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/appendblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
@@ -37,8 +39,9 @@ import (
 
 // Config says where the state lives, with the settings of Terraform's
 // azurerm backend. Credentials are never part of it: they come from
-// AZURE_STORAGE_CONNECTION_STRING or an account key (ARM_ACCESS_KEY, as
-// Terraform reads it), and are never written anywhere.
+// AZURE_STORAGE_CONNECTION_STRING, an account key (ARM_ACCESS_KEY, as
+// Terraform reads it), or with UseAzureAD azidentity's default credential
+// chain, and are never written anywhere.
 type Config struct {
 	StorageAccountName string
 	ContainerName      string
@@ -49,8 +52,16 @@ type Config struct {
 	// LeaseDuration is how long a lock lasts unrenewed: 15 to 60 seconds
 	// (Azure's bounds); 0 means 60.
 	LeaseDuration time.Duration
-	// Timeout bounds one request, retries included.
+	// Timeout bounds one try of a request.
 	Timeout time.Duration
+	// UseAzureAD authenticates with Azure AD (Entra ID) tokens from
+	// azidentity's DefaultAzureCredential (environment, workload
+	// identity, managed identity, az CLI, azd), as Terraform's
+	// use_azuread_auth does, instead of a key; the endpoint must be https.
+	UseAzureAD bool
+	// Retries is how many times a request that timed out or got a 5xx
+	// answer is tried again, with backoff (the SDK's policy); nil means 4.
+	Retries *int
 }
 
 // Storage is statestore.Storage in a blob container.
@@ -84,10 +95,20 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	retries := int32(4)
+	if cfg.Retries != nil {
+		if *cfg.Retries < 0 || *cfg.Retries > 10 {
+			return nil, fmt.Errorf("azurerm state backend: retries is 0 to 10, not %d", *cfg.Retries)
+		}
+		retries = int32(*cfg.Retries)
+		if retries == 0 {
+			retries = -1 // the SDK's spelling of "none"; 0 is its default
+		}
+	}
 	opts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{
 		// The SDK's own retry policy, bounded: timeouts and 5xx are
 		// retried with backoff, then the error says which blob.
-		Retry: policy.RetryOptions{MaxRetries: 4, TryTimeout: cfg.Timeout, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 3 * time.Second},
+		Retry: policy.RetryOptions{MaxRetries: retries, TryTimeout: cfg.Timeout, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 3 * time.Second},
 	}}
 	getenv := func(name string) string {
 		for _, kv := range env {
@@ -100,6 +121,22 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	var client *container.Client
 	var err error
 	switch {
+	case cfg.UseAzureAD:
+		// Chosen explicitly, as Terraform's use_azuread_auth: a key in
+		// the environment is then not used.
+		if cfg.StorageAccountName == "" && cfg.Endpoint == "" {
+			return nil, errors.New("azurerm state backend: storage_account_name (or endpoint) is required with use_azuread")
+		}
+		if cfg.StorageAccountName == "" {
+			if u, perr := url.Parse(cfg.Endpoint); perr == nil {
+				cfg.StorageAccountName = accountOf(u)
+			}
+		}
+		cred, cerr := azidentity.NewDefaultAzureCredential(nil)
+		if cerr != nil {
+			return nil, fmt.Errorf("azurerm state backend: Azure AD credentials: %w", cerr)
+		}
+		client, err = container.NewClient(containerURL(cfg), cred, opts)
 	case getenv("AZURE_STORAGE_CONNECTION_STRING") != "":
 		client, err = container.NewClientFromConnectionString(getenv("AZURE_STORAGE_CONNECTION_STRING"), cfg.ContainerName, opts)
 		if err == nil && cfg.StorageAccountName == "" {
@@ -121,7 +158,7 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 		}
 		client, err = container.NewClientWithSharedKeyCredential(containerURL(cfg), cred, opts)
 	default:
-		return nil, errors.New("azurerm state backend: no credentials: set AZURE_STORAGE_CONNECTION_STRING, or ARM_ACCESS_KEY with storage_account_name")
+		return nil, errors.New("azurerm state backend: no credentials: set AZURE_STORAGE_CONNECTION_STRING, or ARM_ACCESS_KEY with storage_account_name, or use_azuread = true (K0FLOW_AZURERM_USE_AZUREAD=true) to sign in with Azure AD (az login, a managed identity, AZURE_CLIENT_ID/AZURE_TENANT_ID/...)")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("azurerm state backend: %w", err)
@@ -130,7 +167,7 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	if _, err := client.Create(cctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
-		return nil, fmt.Errorf("azurerm state backend: open container %s: %w", s.Location(""), err)
+		return nil, fmt.Errorf("azurerm state backend: %w", s.fail("open container", "", err))
 	}
 	return s, nil
 }
@@ -147,7 +184,7 @@ func containerURL(cfg Config) string {
 // or for Azurite's path-style URLs, the first path segment.
 func accountOf(u *url.URL) string {
 	host := u.Hostname()
-	if host == "127.0.0.1" || host == "localhost" {
+	if host == "localhost" || net.ParseIP(host) != nil {
 		seg, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
 		return seg
 	}
@@ -173,7 +210,9 @@ func (s *Storage) Location(name string) string {
 
 // fail wraps an error with the blob it concerns and what to do.
 func (s *Storage) fail(op, name string, err error) error {
-	return fmt.Errorf("%s %s: %w (check the storage account's reachability and credentials, then run the command again)", op, s.Location(name), err)
+	// The advice comes first: the SDK's error that follows runs to many
+	// lines (the request, the answer's body).
+	return fmt.Errorf("%s %s (check the storage account's reachability and credentials, then run the command again): %w", op, s.Location(name), err)
 }
 
 // Read implements statestore.Storage.

@@ -149,3 +149,41 @@ func TestAzureConcurrentUpdatesLoseNothing(t *testing.T) {
 		}
 	}
 }
+
+// A configuration that cannot work is refused before any request, naming
+// the setting.
+func TestNewRefusesBadSettings(t *testing.T) {
+	eleven, minus := 11, -1
+	for _, c := range []struct {
+		cfg  azurerm.Config
+		env  []string
+		want string
+	}{
+		{azurerm.Config{}, nil, "container_name is required"},
+		{azurerm.Config{ContainerName: "c"}, nil, "no credentials: set AZURE_STORAGE_CONNECTION_STRING"},
+		{azurerm.Config{ContainerName: "c", LeaseDuration: 5 * time.Second}, nil, "a lease lasts 15 to 60 seconds"},
+		{azurerm.Config{ContainerName: "c", Retries: &eleven}, nil, "retries is 0 to 10, not 11"},
+		{azurerm.Config{ContainerName: "c", Retries: &minus}, nil, "retries is 0 to 10, not -1"},
+		{azurerm.Config{ContainerName: "c", UseAzureAD: true}, nil, "storage_account_name (or endpoint) is required with use_azuread"},
+		{azurerm.Config{ContainerName: "c"}, []string{"ARM_ACCESS_KEY=" + azurite.Key}, "storage_account_name is required with an account key"},
+	} {
+		_, err := azurerm.New(context.Background(), c.cfg, c.env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("New(%+v) = %v, want an error saying %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+// With Azure AD the account comes from an endpoint when only that is
+// given, path-style for an address (Azurite, a test network), and the
+// first request fails, naming the blob, when no credential yields a token.
+func TestAzureADAccountFromEndpoint(t *testing.T) {
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "AzureCLICredential")
+	t.Setenv("PATH", t.TempDir()) // no az: the chain has nothing to offer
+	zero := 0
+	_, err := azurerm.New(context.Background(), azurerm.Config{ContainerName: "c", UseAzureAD: true,
+		Endpoint: "https://10.213.0.1:10000/devstoreaccount1", Retries: &zero, Timeout: time.Second}, nil)
+	if err == nil || !strings.Contains(err.Error(), "open container azurerm://devstoreaccount1/c/ (check the storage account's reachability and credentials") {
+		t.Fatalf("err = %v", err)
+	}
+}
