@@ -48,7 +48,7 @@ func cmdApply(c *cli, args []string) error {
 	fs := c.flags(cmd)
 	var wa workflowArgs
 	var sel selectArgs
-	wa.add(fs)
+	wa.add(c, fs)
 	sel.add(fs)
 	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
 	onExit := fs.String("on-exit", "", "run this bash command when the run ends, with K0FLOW_RUN_ID and K0FLOW_OUTCOME set")

@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/k0flow/k0flow/statestore/azurerm"
@@ -27,9 +31,74 @@ import (
 // Credentials come from AZURE_STORAGE_CONNECTION_STRING, ARM_ACCESS_KEY,
 // or with use_azuread from azidentity's default chain.
 
+// backendConfig is --backend-config KEY=VALUE, repeatable, as Terraform's
+// -backend-config: settings of the shared backend that override the
+// environment's and the workflow's.
+type backendConfig map[string]string
+
+var backendKeys = []string{"type", "storage_account_name", "container_name", "key_prefix", "endpoint", "use_azuread"}
+
+func (b backendConfig) String() string { return "" }
+func (b backendConfig) Type() string   { return "KEY=VALUE" }
+func (b backendConfig) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok || !slices.Contains(backendKeys, k) {
+		return fmt.Errorf("%q is not KEY=VALUE with KEY one of %s", kv, strings.Join(backendKeys, ", "))
+	}
+	if k == "type" && v != "azurerm" && v != "local" {
+		return fmt.Errorf("type=%q: the shared backend is azurerm (local: the state directory)", v)
+	}
+	if _, err := strconv.ParseBool(v); k == "use_azuread" && err != nil {
+		return fmt.Errorf("use_azuread=%q is not true or false", v)
+	}
+	b[k] = v
+	return nil
+}
+
+// stateFlags registers the flags that say where a command's state is:
+// --state-dir (help says its default) and --backend-config.
+func (c *cli) stateFlags(fs *pflag.FlagSet, dir *string, help string) {
+	fs.StringVar(dir, "state-dir", "", help)
+	if c.backendFlags == nil {
+		c.backendFlags = backendConfig{}
+	}
+	fs.Var(c.backendFlags, "backend-config", "a shared state backend setting, KEY=VALUE (repeatable): "+strings.Join(backendKeys, ", ")+"; overrides the workflow's state_backend and K0FLOW_AZURERM_*")
+}
+
 // backend is the state backend of this command, nil for the local
-// directory: the environment's, else the workflow's.
+// directory: --backend-config over the environment's, else the workflow's.
 func (c *cli) backend() *workflow.StateBackend {
+	sb := c.backendBeforeFlags()
+	if len(c.backendFlags) == 0 {
+		return sb
+	}
+	if c.backendFlags["type"] == "local" {
+		return nil
+	}
+	if sb == nil {
+		sb = &workflow.StateBackend{Type: "azurerm"}
+	} else {
+		copied := *sb
+		sb = &copied
+	}
+	for k, v := range c.backendFlags {
+		switch k {
+		case "storage_account_name":
+			sb.StorageAccountName = v
+		case "container_name":
+			sb.ContainerName = v
+		case "key_prefix":
+			sb.KeyPrefix = v
+		case "endpoint":
+			sb.Endpoint = v
+		case "use_azuread":
+			sb.UseAzureAD = isTrue(v)
+		}
+	}
+	return sb
+}
+
+func (c *cli) backendBeforeFlags() *workflow.StateBackend {
 	t := c.getenv("K0FLOW_STATE_BACKEND")
 	if t == "local" {
 		return nil // said by the runner: no workflow to load to find out

@@ -23,6 +23,7 @@ type cli struct {
 	ambient       *workflow.Workflow // see workflowIfAny
 	ambientLoaded bool
 	remote        statestore.Storage // the shared backend, once connected
+	backendFlags  backendConfig      // --backend-config
 }
 
 func (c *cli) getenv(name string) string {
@@ -137,10 +138,10 @@ type workflowArgs struct {
 	stateDir string
 }
 
-func (a *workflowArgs) add(fs *pflag.FlagSet) {
+func (a *workflowArgs) add(c *cli, fs *pflag.FlagSet) {
 	fs.StringArrayVar(&a.vars, "var", nil, "set a variable: -var name=value (repeatable)")
 	fs.StringArrayVar(&a.varFiles, "var-file", nil, "read variables from an HCL or JSON file (repeatable)")
-	fs.StringVar(&a.stateDir, "state-dir", "", "state directory (default: the workflow's state_dir)")
+	c.stateFlags(fs, &a.stateDir, "state directory (default: the workflow's state_dir)")
 }
 
 // loaded is a workflow with its variables resolved and evaluated.

@@ -32,7 +32,7 @@ func init() {
 func cmdDestroy(c *cli, args []string) error {
 	fs := c.flags(find("destroy"))
 	var wa workflowArgs
-	wa.add(fs)
+	wa.add(c, fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	forget := fs.StringArray("forget", nil, "a phase removed from the workflow whose resources you tore down by hand: archive without running its destroy command (repeatable)")
 	var out output

@@ -27,7 +27,8 @@ func cmdDiff(c *cli, args []string) error {
 	fs := c.flags(find("diff"))
 	var out output
 	out.add(fs)
-	stateDir := fs.String("state-dir", "", "state directory")
+	stateDir := new(string)
+	c.stateFlags(fs, stateDir, "state directory")
 	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}

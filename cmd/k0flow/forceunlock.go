@@ -25,7 +25,8 @@ func init() {
 func cmdForceUnlock(c *cli, args []string) error {
 	fs := c.flags(find("force-unlock"))
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	stateDir := fs.String("state-dir", "", "state directory")
+	stateDir := new(string)
+	c.stateFlags(fs, stateDir, "state directory")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}

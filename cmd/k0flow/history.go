@@ -56,7 +56,8 @@ func cmdHistory(c *cli, args []string) error {
 	out.add(fs)
 	a.add(fs)
 	a.color.add(fs)
-	stateDir := fs.String("state-dir", "", "state directory")
+	stateDir := new(string)
+	c.stateFlags(fs, stateDir, "state directory")
 	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}

@@ -40,9 +40,9 @@ type infraArgs struct {
 	vmOutput      string
 }
 
-func (a *infraArgs) add(fs *pflag.FlagSet) {
+func (a *infraArgs) add(c *cli, fs *pflag.FlagSet) {
 	a.out.add(fs)
-	fs.StringVar(&a.stateDir, "state-dir", "", "state directory")
+	c.stateFlags(fs, &a.stateDir, "state directory")
 	fs.StringVar(&a.file, "workflow", "", "workflow file (default: $K0FLOW_WORKFLOW, else ./deploy.hcl)")
 	fs.BoolVar(&a.requireFresh, "require-fresh", false, "get: fail with exit code 3 instead of warning when the cache is stale")
 	fs.StringVar(&a.maxAge, "max-age", "", "get: how old the cache may be (default: the workflow's max_age, else 1h)")
@@ -53,7 +53,7 @@ func (a *infraArgs) add(fs *pflag.FlagSet) {
 func cmdInfra(c *cli, args []string) error {
 	fs := c.flags(find("infra"))
 	var a infraArgs
-	a.add(fs)
+	a.add(c, fs)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func cmdPlan(c *cli, args []string) error {
 	var wa workflowArgs
 	var sel selectArgs
 	var out output
-	wa.add(fs)
+	wa.add(c, fs)
 	sel.add(fs)
 	out.add(fs)
 	noChecks := fs.Bool("no-checks", false, "do not run the check commands of phases that would be reused")

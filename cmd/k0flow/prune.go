@@ -32,7 +32,8 @@ func cmdPrune(c *cli, args []string) error {
 	keep := fs.Int("keep", -1, "keep the N most recent runs")
 	olderThan := fs.String("older-than", "", "move runs started longer ago than this (30d, 12h)")
 	dryRun := fs.Bool("dry-run", false, "list what would move and change nothing")
-	stateDir := fs.String("state-dir", "", "state directory")
+	stateDir := new(string)
+	c.stateFlags(fs, stateDir, "state directory")
 	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}

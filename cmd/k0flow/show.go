@@ -36,7 +36,8 @@ func cmdShow(c *cli, args []string) error {
 	var out output
 	out.add(fs)
 	logLines := fs.Int("log-lines", 40, "how many lines of the failing phase's log to show")
-	stateDir := fs.String("state-dir", "", "state directory")
+	stateDir := new(string)
+	c.stateFlags(fs, stateDir, "state directory")
 	if err := c.parseOutput(fs, args, &out); err != nil {
 		return err
 	}

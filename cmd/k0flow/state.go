@@ -35,7 +35,8 @@ func cmdState(c *cli, args []string) error {
 	fs := c.flags(find("state"))
 	var out output
 	out.add(fs)
-	stateDir := fs.String("state-dir", "", "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
+	stateDir := new(string)
+	c.stateFlags(fs, stateDir, "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
 	asJSON := fs.Bool("json", false, "set: read VALUE as JSON")
 	asString := fs.Bool("string", false, "set: store VALUE as a string, whatever it looks like")
 	sensitive := fs.Bool("sensitive", false, "set: VALUE is a secret: stored, shown as (sensitive), printed only by a state get of KEY itself")

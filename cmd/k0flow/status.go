@@ -55,7 +55,8 @@ func cmdStatus(c *cli, args []string) error {
 	fs := c.flags(find("status"))
 	var out output
 	out.add(fs)
-	stateDir := fs.String("state-dir", "", "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
+	stateDir := new(string)
+	c.stateFlags(fs, stateDir, "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
 	showHistory := fs.Bool("show-history", false, "follow the status with the history of runs")
 	var ha historyArgs
 	ha.add(fs)

@@ -21,7 +21,7 @@ func init() {
 func cmdValidate(c *cli, args []string) error {
 	fs := c.flags(find("validate"))
 	var wa workflowArgs
-	wa.add(fs)
+	wa.add(c, fs)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
