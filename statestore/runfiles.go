@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 )
 
 // The run window. deployment-state.yaml keeps the InlineRuns most recent
@@ -181,3 +182,19 @@ func (s *Store) readRun(name string) (*Run, error) {
 
 // RunsLocation is where moved run records live, for messages.
 func (s *Store) RunsLocation() string { return s.storage.Location(strings.TrimSuffix(RunsDir, "/")) }
+
+// Field is a dotted key of the run's record as the state file holds it
+// (outcome, phases.install_k0s.status, config_snapshot.flags.kof): what
+// the library's get_run_info answers.
+func (r *Run) Field(key string) (any, bool, error) {
+	data, err := yaml.Marshal(r)
+	if err != nil {
+		return nil, false, err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, false, err
+	}
+	v, ok := GetPath(m, key)
+	return v, ok, nil
+}

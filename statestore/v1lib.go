@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -304,3 +305,38 @@ func deepCopy(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+// RecordArtifact is record_artifact NAME PATH [METADATA]: the artifact's
+// path and when it was recorded, under artifacts.NAME, as v1 kept them.
+func (s *State) RecordArtifact(name, path, metadata string, now time.Time) error {
+	if _, err := SplitKey(name); err != nil {
+		return &InputError{Msg: err.Error()}
+	}
+	entry := map[string]any{"path": path, "updated_at": now.Format(V1Stamp)}
+	if metadata != "" {
+		entry["metadata"] = metadata
+	}
+	return s.SetV1("artifacts."+name, entry, now)
+}
+
+// ArtifactPath is artifact_path NAME: the path recorded, "" when none is.
+func (s *State) ArtifactPath(name string) string {
+	v, _ := s.LookupV1("artifacts." + name + ".path")
+	p, _ := v.(string)
+	return p
+}
+
+// InvalidateOutputs marks the Terraform outputs cache stale: the next
+// read warns and the next phase that needs it syncs. The outputs stay
+// for offline reads. ErrNoCache when nothing was cached.
+func (s *State) InvalidateOutputs() error {
+	f := s.InfrastructureFacts
+	if f == nil || f.CacheTimestamp == nil {
+		return ErrNoCache
+	}
+	f.OldCacheTimestamp, f.CacheTimestamp = f.CacheTimestamp, nil
+	return nil
+}
+
+// ErrNoCache says no Terraform outputs are cached.
+var ErrNoCache = errors.New("no outputs cached")

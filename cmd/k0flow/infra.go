@@ -84,8 +84,8 @@ func cmdInfra(c *cli, args []string) error {
 	case "vm":
 		return c.infraVM(&a, rest[1:])
 	case "invalidate":
-		err := update(c.open(c.stateDir(a.stateDir)), invalidate)
-		if errors.Is(err, errNoCache) {
+		err := update(c.open(c.stateDir(a.stateDir)), (*statestore.State).InvalidateOutputs)
+		if errors.Is(err, statestore.ErrNoCache) {
 			return nil
 		}
 		return err

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,8 +133,7 @@ func (c *cli) event(store *statestore.Store, id string, ev *statestore.Event) er
 	if ev == nil {
 		return nil
 	}
-	ev.RunID = c.inRun()
-	return store.AppendEvent(id, *ev)
+	return c.scripts(store, libUpdate, statestore.Owner{}).Event(id, *ev)
 }
 
 func libGetState(c *cli, store *statestore.Store, a []string) error {
@@ -213,21 +212,22 @@ func (c *cli) libOwner(pid string) statestore.Owner {
 
 // phase_mark STATUS PHASE OWNER_PID [REASON]
 func libPhaseMark(c *cli, store *statestore.Store, a []string) error {
-	m := statestore.Mark{Status: a[0], Phase: a[1], RunID: c.inRun(), Self: c.getenv("K0FLOW_PHASE"), Owner: c.libOwner(a[2])}
+	m := statestore.Mark{Status: a[0], Phase: a[1], Self: c.getenv("K0FLOW_PHASE")}
 	if len(a) > 3 {
 		m.Reason = a[3]
 	}
-	return c.recordMark(store, libUpdate, m)
+	return c.scripts(store, libUpdate, c.libOwner(a[2])).Mark(m)
 }
 
 // phase_reset_from PHASE OWNER_PID: exit 1, silently, for a phase not in
 // the sequence, as v1.
 func libResetFrom(c *cli, store *statestore.Store, a []string) error {
-	order := c.phaseOrder()
-	if slices.Index(order, a[0]) < 0 {
+	err := c.scripts(store, libUpdate, c.libOwner(a[1])).ResetFrom(a[0])
+	var unknown *phases.ErrUnknownPhase
+	if errors.As(err, &unknown) {
 		return silent(exitFailure)
 	}
-	return c.recordReset(store, libUpdate, order, a[0], c.libOwner(a[1]))
+	return err
 }
 
 // v1Config reads the loaded configuration the bash side passes:
@@ -335,15 +335,12 @@ func libAddEvent(c *cli, store *statestore.Store, a []string) error {
 }
 
 func libRecordArtifact(c *cli, store *statestore.Store, a []string) error {
-	entry := map[string]any{"path": a[1], "updated_at": statestore.Now().Format(statestore.V1Stamp)}
-	if len(a) > 2 && a[2] != "" {
-		entry["metadata"] = a[2]
+	meta := ""
+	if len(a) > 2 {
+		meta = a[2]
 	}
 	return libUpdate(store, func(st *statestore.State) error {
-		if _, err := statestore.SplitKey(a[0]); err != nil {
-			return usageErrorf("%v", err)
-		}
-		return st.SetV1("artifacts."+a[0], entry, statestore.Now())
+		return st.RecordArtifact(a[0], a[1], meta, statestore.Now())
 	})
 }
 
@@ -353,11 +350,11 @@ func libArtifactPath(c *cli, store *statestore.Store, a []string) error {
 	if err != nil {
 		return err
 	}
-	v, ok := st.LookupV1("artifacts." + a[0] + ".path")
-	if p, _ := v.(string); !ok || p == "" {
+	p := st.ArtifactPath(a[0])
+	if p == "" {
 		return silent(exitFailure)
 	}
-	fmt.Fprintln(c.stdout, v)
+	fmt.Fprintln(c.stdout, p)
 	return nil
 }
 

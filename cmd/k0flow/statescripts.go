@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
-	"gopkg.in/yaml.v3"
 )
 
 // The subcommands below back the bash library's functions (k0flow
@@ -100,81 +98,34 @@ func (c *cli) phaseApplicable(store *statestore.Store, name string) error {
 	return nil
 }
 
+// scripts is the shell library's records for a caller: upd says what
+// "no state yet" means to it; ownerPID is the calling script's (0: our
+// parent's).
+func (c *cli) scripts(store *statestore.Store, upd func(*statestore.Store, func(*statestore.State) error) error, owner statestore.Owner) phases.Scripts {
+	return phases.Scripts{Store: store, InRun: c.inRun(), Workflow: c.workflowIfAny(), Owner: owner, Update: upd}
+}
+
 func (c *cli) markPhase(store *statestore.Store, name, status, reason string, ownerPID int) error {
-	m := statestore.Mark{Phase: name, Status: status, Reason: reason, RunID: c.inRun(),
-		Self: c.getenv("K0FLOW_PHASE"), Owner: c.owner(ownerPID)}
-	return c.recordMark(store, update, m)
+	return c.scripts(store, update, c.owner(ownerPID)).Mark(statestore.Mark{Phase: name, Status: status, Reason: reason, Self: c.getenv("K0FLOW_PHASE")})
 }
 
 func (c *cli) resetFrom(store *statestore.Store, name string, ownerPID int) error {
-	order := c.phaseOrder()
-	if slices.Index(order, name) < 0 {
-		return usageErrorf("unknown phase %q (phases: %v)", name, order)
+	err := c.scripts(store, update, c.owner(ownerPID)).ResetFrom(name)
+	var unknown *phases.ErrUnknownPhase
+	if errors.As(err, &unknown) {
+		return usageErrorf("%v", err)
 	}
-	return c.recordReset(store, update, order, name, c.owner(ownerPID))
-}
-
-// updater is a Store update with the caller's answer for "no state yet".
-type updater func(*statestore.Store, func(*statestore.State) error) error
-
-// recordMark records a script's phase mark, and the event v1 wrote with it.
-func (c *cli) recordMark(store *statestore.Store, upd updater, m statestore.Mark) error {
-	var id string
-	var ev *statestore.Event
-	err := upd(store, func(st *statestore.State) (err error) {
-		id = st.DeploymentID
-		ev, err = st.MarkPhase(m, statestore.Now())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return c.event(store, id, ev)
-}
-
-// recordReset is phase_reset_from: name and every phase after it in order.
-func (c *cli) recordReset(store *statestore.Store, upd updater, order []string, name string, owner statestore.Owner) error {
-	i := slices.Index(order, name)
-	var id string
-	var ev *statestore.Event
-	err := upd(store, func(st *statestore.State) (err error) {
-		id = st.DeploymentID
-		ev, err = st.ResetFrom(order[i:], owner, c.inRun() != "", statestore.Now())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return c.event(store, id, ev)
-}
-
-// phaseOrder is the phases in order: the workflow's, else the bash
-// project's PHASE_SEQUENCE.
-func (c *cli) phaseOrder() []string {
-	if wf := c.workflowIfAny(); wf != nil {
-		return wf.PhaseNames()
-	}
-	return statestore.PhaseSequence
+	return err
 }
 
 func (c *cli) stateRun(store *statestore.Store, args []string, ownerPID int, out output) error {
 	if len(args) == 0 {
 		return usageErrorf("usage: k0flow state run start|complete OUTCOME|current|info RUN KEY")
 	}
-	inRun := c.getenv("K0FLOW_RUN_ID")
+	s := c.scripts(store, update, c.owner(ownerPID))
 	switch args[0] {
 	case "start":
-		if inRun != "" {
-			fmt.Fprintln(c.stdout, inRun) // k0flow apply already records this run
-			return nil
-		}
-		var id string
-		err := store.UpdateOrInit(func() *statestore.State {
-			return statestore.NewState(c.deploymentID())
-		}, func(st *statestore.State) error {
-			id = st.StartBashRun(c.owner(ownerPID), statestore.Now()).RunID
-			return nil
-		})
+		id, err := s.StartRun()
 		if err != nil {
 			return err
 		}
@@ -184,27 +135,20 @@ func (c *cli) stateRun(store *statestore.Store, args []string, ownerPID int, out
 		if len(args) != 2 {
 			return usageErrorf("usage: k0flow state run complete success|failed|interrupted")
 		}
-		if inRun != "" {
-			return nil // the runner records the outcome of its own run
-		}
-		return update(store, func(st *statestore.State) error {
-			_, err := st.CompleteBashRun(args[1], statestore.Now())
-			return err
-		})
+		return s.CompleteRun(args[1])
 	case "current":
-		if inRun != "" {
-			fmt.Fprintln(c.stdout, inRun)
-			return nil
+		id, err := s.CurrentRun()
+		if statestore.IsNotExist(err) {
+			return noState(store)
 		}
-		st, err := loadState(store)
 		if err != nil {
 			return err
 		}
-		if st.CurrentRunID == "" {
+		if id == "" {
 			fmt.Fprintln(c.stdout, "null")
 			return silent(exitFailure)
 		}
-		fmt.Fprintln(c.stdout, st.CurrentRunID)
+		fmt.Fprintln(c.stdout, id)
 		return nil
 	case "info":
 		if len(args) != 3 {
@@ -213,20 +157,6 @@ func (c *cli) stateRun(store *statestore.Store, args []string, ownerPID int, out
 		return c.runInfo(store, args[1], args[2], out)
 	}
 	return usageErrorf("unknown state run subcommand %q", args[0])
-}
-
-// deploymentID names a deployment a bash driver starts: the bash
-// project's ./.clusterid (or the workflow's id_file) when there is one.
-func (c *cli) deploymentID() string {
-	if wf := c.workflowIfAny(); wf != nil {
-		if id, err := phases.NewDeploymentID(wf); err == nil {
-			return id
-		}
-	}
-	if id, err := phases.ReadIDFile(".clusterid"); err == nil && id != "" {
-		return id
-	}
-	return statestore.NewDeploymentID("k0rdent")
 }
 
 // runInfo prints a dotted key of a run's record: outcome,
@@ -240,15 +170,10 @@ func (c *cli) runInfo(store *statestore.Store, ref, key string, out output) erro
 	if err != nil {
 		return err
 	}
-	data, err := yaml.Marshal(run)
+	v, ok, err := run.Field(key)
 	if err != nil {
 		return err
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(data, &m); err != nil {
-		return err
-	}
-	v, ok := statestore.GetPath(m, key)
 	return c.answer(v, ok, out)
 }
 
@@ -260,41 +185,25 @@ func (c *cli) addEvent(store *statestore.Store, action, message, phase string) e
 	} else if !statestore.IsNotExist(err) {
 		return err
 	}
-	return store.AppendEvent(id, statestore.Event{Action: action, Message: message, Phase: phase, RunID: c.getenv("K0FLOW_RUN_ID")})
+	return c.scripts(store, update, statestore.Owner{}).Event(id, statestore.Event{Action: action, Message: message, Phase: phase})
 }
 
 func (c *cli) stateArtifact(store *statestore.Store, args []string) error {
 	switch {
 	case len(args) >= 3 && len(args) <= 4 && args[0] == "record":
-		entry := map[string]any{"path": args[2], "updated_at": statestore.Now().Format("2006-01-02T15:04:05Z")}
+		meta := ""
 		if len(args) == 4 {
-			entry["metadata"] = args[3]
+			meta = args[3]
 		}
 		return update(store, func(st *statestore.State) error {
-			return statestore.SetPath(st.Runtime, "artifacts."+args[1], entry)
+			return st.RecordArtifact(args[1], args[2], meta, statestore.Now())
 		})
 	case len(args) == 2 && args[0] == "exists":
 		st, err := store.Load()
-		if err != nil {
-			return silent(exitFailure)
-		}
-		if _, ok := statestore.GetPath(st.Runtime, "artifacts."+args[1]+".path"); !ok {
+		if err != nil || st.ArtifactPath(args[1]) == "" {
 			return silent(exitFailure)
 		}
 		return nil
 	}
 	return usageErrorf("usage: k0flow state artifact record NAME PATH [METADATA] | state artifact exists NAME")
-}
-
-var errNoCache = errors.New("no outputs cached")
-
-// invalidate marks the outputs cache stale: the next read warns and the
-// next phase that needs it syncs. The outputs stay for offline reads.
-func invalidate(st *statestore.State) error {
-	f := st.InfrastructureFacts
-	if f == nil || f.CacheTimestamp == nil {
-		return errNoCache
-	}
-	f.OldCacheTimestamp, f.CacheTimestamp = f.CacheTimestamp, nil
-	return nil
 }
