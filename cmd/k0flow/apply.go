@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
-	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -20,47 +18,12 @@ func init() {
 	})
 }
 
-type selectArgs struct {
-	opts phases.Options
-}
-
-func (s *selectArgs) add(fs *pflag.FlagSet) {
-	fs.StringVar(&s.opts.From, "from", "", "re-run this phase and every later one")
-	fs.StringVar(&s.opts.Only, "only", "", "run only this phase")
-	fs.BoolVar(&s.opts.Fresh, "fresh", false, "ignore earlier completions and run every phase")
-}
-
-func (s *selectArgs) check() error {
-	n := 0
-	for _, set := range []bool{s.opts.From != "", s.opts.Only != "", s.opts.Fresh} {
-		if set {
-			n++
-		}
-	}
-	if n > 1 {
-		return usageErrorf("--from, --only and --fresh exclude each other")
-	}
-	return nil
-}
-
 func cmdApply(c *cli, args []string) error {
-	cmd := find("apply")
-	fs := c.flags(cmd)
-	var wa workflowArgs
-	var sel selectArgs
-	wa.add(c, fs)
-	sel.add(fs)
-	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
-	onExit := fs.String("on-exit", "", "run this bash command when the run ends, with K0FLOW_RUN_ID and K0FLOW_OUTCOME set")
-	var out output
-	out.add(fs)
-	if err := c.parseOutput(fs, args, &out); err != nil {
+	a, err := c.parseApply(args)
+	if err != nil {
 		return err
 	}
-	if err := sel.check(); err != nil {
-		return err
-	}
-	l, err := c.loadWorkflow(fs, &wa, true)
+	l, err := c.loadWorkflow(&a.wf, true)
 	if err != nil {
 		return err
 	}
@@ -75,12 +38,12 @@ func cmdApply(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := c.prepare(l, store, sel.opts)
+	plan, err := c.prepare(l, store, a.sel.opts)
 	if err != nil {
 		return err
 	}
-	run, err := c.runPlan(store, plan, infra, *grace, out)
-	c.onExit(*onExit, run, out)
+	run, err := c.runPlan(store, plan, infra, a.run, a.out)
+	c.onExit(a.run.onExit, run, a.out)
 	return err
 }
 

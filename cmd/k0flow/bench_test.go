@@ -31,7 +31,7 @@ func BenchmarkHistoryStatusShow1000Runs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		printHistory(io.Discard, historyRows(st, historyArgs{}), false)
+		printHistory(io.Discard, historyRows(st, historyFilter{}), false)
 		s, _ := toStatus(st)
 		printStatus(io.Discard, s)
 		run, _ := resolveRun(st, "last-failed")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -101,49 +100,6 @@ func noArgs(fs *pflag.FlagSet, name, hint string) error {
 	return usageErrorf("%s takes no arguments, got %q%s", name, fs.Args(), hint)
 }
 
-// parseOutput is parse for a command with --output, which it checks too.
-func (c *cli) parseOutput(fs *pflag.FlagSet, args []string, out *output) error {
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	return out.check()
-}
-
-// output is the --output flag of reading commands.
-type output struct{ format string }
-
-func (o *output) add(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.format, "output", "o", "text", "output format: text or json")
-}
-
-func (o *output) check() error {
-	if o.format != "text" && o.format != "json" {
-		return usageErrorf("--output must be text or json, not %q", o.format)
-	}
-	return nil
-}
-
-func (o *output) json() bool { return o.format == "json" }
-
-func (c *cli) printJSON(v any) error {
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// workflowArgs are the flags of commands that read deploy.hcl.
-type workflowArgs struct {
-	vars     []string
-	varFiles []string
-	stateDir string
-}
-
-func (a *workflowArgs) add(c *cli, fs *pflag.FlagSet) {
-	fs.StringArrayVar(&a.vars, "var", nil, "set a variable: -var name=value (repeatable)")
-	fs.StringArrayVar(&a.varFiles, "var-file", nil, "read variables from an HCL or JSON file (repeatable)")
-	c.stateFlags(fs, &a.stateDir, "state directory (default: the workflow's state_dir)")
-}
-
 // loaded is a workflow with its variables resolved and evaluated.
 type loaded struct {
 	loader *workflow.Loader
@@ -153,17 +109,9 @@ type loaded struct {
 
 // loadWorkflow decodes FILE (default deploy.hcl) and evaluates it with the
 // variables given. Diagnostics are rendered here; errors exit 2.
-func (c *cli) loadWorkflow(fs *pflag.FlagSet, a *workflowArgs, requireAll bool) (*loaded, error) {
-	file := "deploy.hcl"
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		file = fs.Arg(0)
-	default:
-		return nil, usageErrorf("expected at most one workflow file, got %q", fs.Args())
-	}
+func (c *cli) loadWorkflow(a *workflowArgs, requireAll bool) (*loaded, error) {
 	l := &loaded{loader: workflow.NewLoader()}
-	wf, diags := l.loader.Load(file)
+	wf, diags := l.loader.Load(a.file)
 	if wf != nil && !diags.HasErrors() {
 		diags = append(diags, wf.CheckPaths()...)
 	}

@@ -3,18 +3,11 @@ package main
 import (
 	"os"
 
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
 // colorArgs is --color auto|always|never; auto means colour on a terminal
 // unless NO_COLOR is set.
-type colorArgs struct{ mode string }
-
-func (a *colorArgs) add(fs *pflag.FlagSet) {
-	fs.StringVar(&a.mode, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
-}
-
 func (c *cli) useColor(a colorArgs) (bool, error) {
 	switch a.mode {
 	case "always":

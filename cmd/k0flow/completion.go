@@ -70,15 +70,12 @@ complete -c k0flow -n "__fish_seen_subcommand_from apply plan destroy validate" 
 `
 
 func cmdCompletion(c *cli, args []string) error {
-	fs := c.flags(find("completion"))
-	if err := c.parse(fs, args); err != nil {
+	a, err := c.parseCompletion(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() >= 1 && fs.Arg(0) == "phases" {
-		return c.completePhases(fs.Args()[1:])
-	}
-	if fs.NArg() != 1 {
-		return usageErrorf("usage: k0flow completion bash|zsh|fish")
+	if a.phasesOf != nil {
+		return c.completePhases(*a.phasesOf)
 	}
 	names := make([]string, 0, len(commands))
 	for _, cmd := range commands {
@@ -87,7 +84,7 @@ func cmdCompletion(c *cli, args []string) error {
 	sort.Strings(names)
 	fill := strings.NewReplacer("@COMMANDS@", strings.Join(names, " "), "@STATE@", stateSubs,
 		"@INFRA@", infraSubs, "@RUNS@", runNames).Replace
-	switch fs.Arg(0) {
+	switch a.shell {
 	case "bash":
 		fmt.Fprint(c.stdout, fill(bashCompletion))
 	case "zsh":
@@ -95,18 +92,14 @@ func cmdCompletion(c *cli, args []string) error {
 	case "fish":
 		fmt.Fprint(c.stdout, fill(fishCompletion))
 	default:
-		return usageErrorf("no completion for %q: use bash, zsh or fish", fs.Arg(0))
+		return usageErrorf("no completion for %q: use bash, zsh or fish", a.shell)
 	}
 	return nil
 }
 
 // completePhases prints the phase names of FILE (default deploy.hcl), for
 // completing --only and --from: nothing when there is no such workflow.
-func (c *cli) completePhases(args []string) error {
-	file := "deploy.hcl"
-	if len(args) > 0 {
-		file = args[0]
-	}
+func (c *cli) completePhases(file string) error {
 	if _, err := os.Stat(file); err != nil {
 		return nil
 	}

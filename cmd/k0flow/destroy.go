@@ -30,19 +30,12 @@ func init() {
 }
 
 func cmdDestroy(c *cli, args []string) error {
-	fs := c.flags(find("destroy"))
-	var wa workflowArgs
-	wa.add(c, fs)
-	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	forget := fs.StringArray("forget", nil, "a phase removed from the workflow whose resources you tore down by hand: archive without running its destroy command (repeatable)")
-	var out output
-	out.add(fs)
-	grace := fs.Duration("grace", 10*time.Second, "how long a signalled phase may take to exit before it is killed")
-	onExit := fs.String("on-exit", "", "run this bash command when the run ends, with K0FLOW_RUN_ID and K0FLOW_OUTCOME set")
-	if err := c.parseOutput(fs, args, &out); err != nil {
+	a, err := c.parseDestroy(args)
+	if err != nil {
 		return err
 	}
-	l, err := c.loadWorkflow(fs, &wa, true)
+	out := a.out
+	l, err := c.loadWorkflow(&a.wf, true)
 	if err != nil {
 		return err
 	}
@@ -53,14 +46,9 @@ func cmdDestroy(c *cli, args []string) error {
 	}
 	defer lk.Unlock()
 	c.noteRecovered(lk.Recovered)
-	plan, diags, err := phases.PlanDestroy(store, l.wf, l.scope, *forget)
+	plan, diags, err := phases.PlanDestroy(store, l.wf, l.scope, a.forget)
 	if errors.Is(err, phases.ErrNothingToDestroy) {
-		msg := fmt.Sprintf("Nothing to destroy: no deployment state in %s.", displayPath(store.Dir))
-		if out.json() {
-			(&streamObserver{w: c.stdout}).emit(streamEvent{Type: "nothing_to_destroy", Message: msg})
-			return nil
-		}
-		fmt.Fprintln(c.stdout, msg)
+		c.runNote(out, streamEvent{Type: "nothing_to_destroy", Message: fmt.Sprintf("Nothing to destroy: no deployment state in %s.", displayPath(store.Dir))})
 		return nil
 	}
 	if err != nil {
@@ -74,11 +62,11 @@ func cmdDestroy(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.confirmDestroy(st, plan, *yes, out.json()); err != nil {
+	if err := c.confirmDestroy(st, plan, a.yes, out.json()); err != nil {
 		return err
 	}
-	run, runErr := c.runPlan(store, plan, infra, *grace, out)
-	c.onExit(*onExit, run, out)
+	run, runErr := c.runPlan(store, plan, infra, a.run, out)
+	c.onExit(a.run.onExit, run, out)
 	if runErr != nil {
 		return runErr
 	}
@@ -89,13 +77,9 @@ func cmdDestroy(c *cli, args []string) error {
 	if err := phases.ForgetDeploymentID(l.wf, st.DeploymentID); err != nil {
 		return fmt.Errorf("the deployment is destroyed and archived in %s, but removing its id file failed: %w", displayPath(dir), err)
 	}
-	msg := fmt.Sprintf("Deployment %s destroyed; its state, events and logs are in %s. The next apply starts a new deployment.",
-		st.DeploymentID, displayPath(dir))
-	if out.json() {
-		(&streamObserver{w: c.stdout, runID: run.RunID}).emit(streamEvent{Type: "deployment_archived", Message: msg, Log: displayPath(dir)})
-		return nil
-	}
-	fmt.Fprintln(c.stdout, msg)
+	c.runNote(out, streamEvent{Type: "deployment_archived", RunID: run.RunID, Log: displayPath(dir),
+		Message: fmt.Sprintf("Deployment %s destroyed; its state, events and logs are in %s. The next apply starts a new deployment.",
+			st.DeploymentID, displayPath(dir))})
 	return nil
 }
 
@@ -129,7 +113,7 @@ func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes, strea
 }
 
 // runPlan executes a plan under signal handling, as apply and destroy do.
-func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.Infra, grace time.Duration, out output) (*statestore.Run, error) {
+func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.Infra, ra runArgs, out output) (*statestore.Run, error) {
 	sigs := make(chan os.Signal, 2)
 	// SIGHUP is a closed terminal or SSH session: stop the phase as for
 	// SIGTERM rather than leave it running unsupervised. A closed pipe on
@@ -138,7 +122,6 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 	defer signal.Stop(sigs)
 	signal.Ignore(syscall.SIGPIPE)
 	defer signal.Reset(syscall.SIGPIPE)
-	color, _ := c.useColor(colorArgs{mode: "auto"})
 	env := append(append([]string(nil), c.env...), c.backendEnv()...)
 	if srv, vars, err := c.startLibServer(store.Dir); err != nil {
 		// The scripts' calls then start processes, as outside a run.
@@ -147,21 +130,18 @@ func (c *cli) runPlan(store *statestore.Store, plan *phases.Plan, infra *phases.
 		defer srv.Close()
 		env = append(env, vars...)
 	}
+	observer, output := c.runView(out, ra.color, store)
 	runner := &phases.Runner{
 		Store:     store,
 		Heartbeat: c.heartbeat(),
-		Observer:  &textObserver{w: c.stdout, store: store, paint: painter(color)},
-		Output:    c.stdout,
+		Observer:  observer,
+		Output:    output,
 		Signals:   sigs,
-		Grace:     grace,
+		Grace:     ra.grace,
 		Bin:       binPath(),
 		Version:   version(),
 		Env:       env,
 		Infra:     infra,
-	}
-	if out.json() {
-		stream := &streamObserver{w: c.stdout}
-		runner.Observer, runner.Output = stream, stream
 	}
 	return runner.Apply(plan)
 }

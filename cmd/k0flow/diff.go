@@ -24,35 +24,26 @@ type diffJSON struct {
 }
 
 func cmdDiff(c *cli, args []string) error {
-	fs := c.flags(find("diff"))
-	var out output
-	out.add(fs)
-	stateDir := new(string)
-	c.stateFlags(fs, stateDir, "state directory")
-	if err := c.parseOutput(fs, args, &out); err != nil {
-		return err
-	}
-	if fs.NArg() != 2 {
-		return usageErrorf("usage: k0flow diff RUN_A RUN_B")
-	}
-	_, st, err := c.readState(*stateDir)
+	args0, err := c.parseDiff(args)
 	if err != nil {
 		return err
 	}
-	a, err := resolveRun(st, fs.Arg(0))
+	_, st, err := c.readState(args0.stateDir)
 	if err != nil {
 		return err
 	}
-	b, err := resolveRun(st, fs.Arg(1))
+	a, err := resolveRun(st, args0.from)
 	if err != nil {
 		return err
 	}
-	d := diffJSON{From: a.RunID, To: b.RunID, Changes: statestore.DiffRuns(a, b)}
-	if out.json() {
-		return c.printJSON(d)
+	b, err := resolveRun(st, args0.to)
+	if err != nil {
+		return err
 	}
-	printDiff(c.stdout, a, b, d.Changes)
-	return nil
+	return view[diffJSON]{c, args0.out, func(w io.Writer, d diffJSON) error {
+		printDiff(w, a, b, d.Changes)
+		return nil
+	}}.show(diffJSON{From: a.RunID, To: b.RunID, Changes: statestore.DiffRuns(a, b)})
 }
 
 func printDiff(w io.Writer, a, b *statestore.Run, changes []statestore.Change) {

@@ -21,15 +21,11 @@ func init() {
 }
 
 func cmdFmt(c *cli, args []string) error {
-	fs := c.flags(find("fmt"))
-	check := fs.Bool("check", false, "only report whether the file is formatted (exit 1 if not)")
-	if err := c.parse(fs, args); err != nil {
+	a, err := c.parseFmt(args)
+	if err != nil {
 		return err
 	}
-	file := "deploy.hcl"
-	if fs.NArg() > 0 {
-		file = fs.Arg(0)
-	}
+	file := a.file
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -41,7 +37,7 @@ func cmdFmt(c *cli, args []string) error {
 	if bytes.Equal(src, formatted) {
 		return nil
 	}
-	if *check {
+	if a.check {
 		fmt.Fprintf(c.stdout, "%s is not formatted; run 'k0flow fmt %s'\n", file, file)
 		return silent(exitFailure)
 	}

@@ -23,18 +23,12 @@ func init() {
 }
 
 func cmdForceUnlock(c *cli, args []string) error {
-	fs := c.flags(find("force-unlock"))
-	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	stateDir := new(string)
-	c.stateFlags(fs, stateDir, "state directory")
-	if err := c.parse(fs, args); err != nil {
+	a, err := c.parseForceUnlock(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usageErrorf("usage: k0flow force-unlock LOCK_ID (the id a refused apply names)")
-	}
-	id := fs.Arg(0)
-	if !*yes {
+	id := a.id
+	if !a.yes {
 		if !term.IsTerminal(int(os.Stdin.Fd())) {
 			return usageErrorf("refusing to force-unlock without confirmation: there is no terminal to ask; pass --yes")
 		}
@@ -44,7 +38,7 @@ func cmdForceUnlock(c *cli, args []string) error {
 			return &exitError{code: exitFailure, err: errors.New("force-unlock cancelled")}
 		}
 	}
-	store := c.open(c.stateDir(*stateDir))
+	store := c.open(c.stateDir(a.stateDir))
 	h, err := store.ForceUnlock(id)
 	if errors.Is(err, statestore.ErrNoLock) {
 		return &exitError{code: exitFailure, err: fmt.Errorf("the run lock is not held with id %s (it may have been released, or taken again by another run): nothing was broken", id)}

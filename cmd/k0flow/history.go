@@ -35,52 +35,26 @@ type historyRunJSON struct {
 	Error           string     `json:"error,omitempty"`
 }
 
-type historyArgs struct {
-	limit   int
-	outcome string
-	color   colorArgs
-}
-
-func (a *historyArgs) add(fs interface {
-	IntVar(*int, string, int, string)
-	StringVar(*string, string, string, string)
-}) {
-	fs.IntVar(&a.limit, "limit", 0, "show at most N runs")
-	fs.StringVar(&a.outcome, "outcome", "", "show only runs with this outcome")
-}
-
 func cmdHistory(c *cli, args []string) error {
-	fs := c.flags(find("history"))
-	var out output
-	var a historyArgs
-	out.add(fs)
-	a.add(fs)
-	a.color.add(fs)
-	stateDir := new(string)
-	c.stateFlags(fs, stateDir, "state directory")
-	if err := c.parseOutput(fs, args, &out); err != nil {
-		return err
-	}
-	if err := noArgs(fs, "history", "; to read another deployment's history, pass --state-dir DIR"); err != nil {
-		return err
-	}
-	_, st, err := c.readState(*stateDir)
+	a, err := c.parseHistory(args)
 	if err != nil {
 		return err
 	}
-	rows := historyRows(st, a)
-	if out.json() {
-		return c.printJSON(rows)
-	}
-	color, err := c.useColor(a.color)
+	_, st, err := c.readState(a.stateDir)
 	if err != nil {
 		return err
 	}
-	printHistory(c.stdout, rows, painter(color))
-	return nil
+	color, err := c.useColor(a.filter.color)
+	if err != nil {
+		return err
+	}
+	return view[[]historyRunJSON]{c, a.out, func(w io.Writer, rows []historyRunJSON) error {
+		printHistory(w, rows, painter(color))
+		return nil
+	}}.show(historyRows(st, a.filter))
 }
 
-func historyRows(st *statestore.State, a historyArgs) []historyRunJSON {
+func historyRows(st *statestore.State, a historyFilter) []historyRunJSON {
 	rows := []historyRunJSON{}
 	for i := len(st.DeploymentRuns) - 1; i >= 0; i-- {
 		r := st.DeploymentRuns[i]

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/k0flow/k0flow/infra"
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/k0flow/k0flow/workflow"
-	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,59 +30,23 @@ func init() {
 	})
 }
 
-type infraArgs struct {
-	out           output
-	stateDir      string
-	file          string
-	requireFresh  bool
-	maxAge        string
-	showSensitive bool
-	vmOutput      string
-}
-
-func (a *infraArgs) add(c *cli, fs *pflag.FlagSet) {
-	a.out.add(fs)
-	c.stateFlags(fs, &a.stateDir, "state directory")
-	fs.StringVar(&a.file, "workflow", "", "workflow file (default: $K0FLOW_WORKFLOW, else ./deploy.hcl)")
-	fs.BoolVar(&a.requireFresh, "require-fresh", false, "get: fail with exit code 3 instead of warning when the cache is stale")
-	fs.StringVar(&a.maxAge, "max-age", "", "get: how old the cache may be (default: the workflow's max_age, else 1h)")
-	fs.BoolVar(&a.showSensitive, "show-sensitive", false, "show: print sensitive outputs instead of (sensitive)")
-	fs.StringVar(&a.vmOutput, "vm-output", "", "vm: the output holding VM details (default: the workflow's vm_output, else vm_details)")
-}
-
 func cmdInfra(c *cli, args []string) error {
-	fs := c.flags(find("infra"))
-	var a infraArgs
-	a.add(c, fs)
-	if err := c.parse(fs, args); err != nil {
+	a, err := c.parseInfra(args)
+	if err != nil {
 		return err
 	}
-	if err := a.out.check(); err != nil {
-		return err
-	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		return usageErrorf("infra needs a subcommand: sync, get, show, refresh, vm, init-args or invalidate")
-	}
-	want := map[string][2]int{"invalidate": {1, 1}, "sync": {1, 1}, "get": {2, 2}, "show": {1, 1}, "refresh": {1, 1}, "vm": {2, 3}, "init-args": {1, 1}}
-	n, ok := want[rest[0]]
-	if !ok {
-		return usageErrorf("unknown infra subcommand %q: use sync, get, show, refresh, vm or init-args", rest[0])
-	}
-	if len(rest) < n[0] || len(rest) > n[1] {
-		return usageErrorf("wrong number of arguments for infra %s (see 'k0flow infra --help')", rest[0])
-	}
+	rest := append([]string{a.sub}, a.rest...)
 	switch rest[0] {
 	case "sync":
-		return c.infraSync(&a, false)
+		return c.infraSync(a, false)
 	case "refresh":
-		return c.infraSync(&a, true)
+		return c.infraSync(a, true)
 	case "get":
-		return c.infraGet(&a, rest[1])
+		return c.infraGet(a, rest[1])
 	case "show":
-		return c.infraShow(&a)
+		return c.infraShow(a)
 	case "vm":
-		return c.infraVM(&a, rest[1:])
+		return c.infraVM(a, rest[1:])
 	case "invalidate":
 		err := update(c.open(c.stateDir(a.stateDir)), (*statestore.State).InvalidateOutputs)
 		if errors.Is(err, statestore.ErrNoCache) {
@@ -90,7 +54,7 @@ func cmdInfra(c *cli, args []string) error {
 		}
 		return err
 	}
-	return c.infraInitArgs(&a)
+	return c.infraInitArgs(a)
 }
 
 // infraWorkflow loads the workflow for its terraform block: terraform's
@@ -220,10 +184,7 @@ func (c *cli) infraGet(a *infraArgs, key string) error {
 	if err := c.warnStale(a, fresh); err != nil {
 		return err
 	}
-	if a.out.json() {
-		return c.printJSON(v)
-	}
-	return printValue(c, v)
+	return c.valueView(a.out).show(v)
 }
 
 func outputNames(st *statestore.State) []string {
@@ -260,33 +221,32 @@ func (c *cli) infraShow(a *infraArgs) error {
 			outputs[k] = "(sensitive)"
 		}
 	}
-	view := infraShowJSON{CacheTimestamp: facts.CacheTimestamp, OldCacheTimestamp: facts.OldCacheTimestamp, Fresh: fresh.Fresh,
+	shown := infraShowJSON{CacheTimestamp: facts.CacheTimestamp, OldCacheTimestamp: facts.OldCacheTimestamp, Fresh: fresh.Fresh,
 		StaleReason: fresh.Reason, Checksum: facts.TerraformStateChecksum, Outputs: outputs, SensitiveOutputs: facts.SensitiveOutputs}
 	if facts.CacheTimestamp != nil {
-		view.AgeSeconds = statestore.Seconds(fresh.Age)
+		shown.AgeSeconds = statestore.Seconds(fresh.Age)
 	}
-	if a.out.json() {
-		return c.printJSON(view)
-	}
-	if facts.CacheTimestamp == nil {
-		fmt.Fprintln(c.stdout, "No Terraform outputs cached yet: run 'k0flow infra sync' or apply a terraform phase.")
+	return view[infraShowJSON]{c, a.out, func(w io.Writer, v infraShowJSON) error {
+		if v.CacheTimestamp == nil {
+			fmt.Fprintln(w, "No Terraform outputs cached yet: run 'k0flow infra sync' or apply a terraform phase.")
+			return nil
+		}
+		state := "fresh"
+		if !v.Fresh {
+			state = "stale: " + v.StaleReason
+		}
+		fmt.Fprintf(w, "Cached:   %s (%s ago, %s)\n", v.CacheTimestamp.Local().Format(time.RFC3339), seconds(v.AgeSeconds), state)
+		fmt.Fprintf(w, "Checksum: %s\n", v.Checksum)
+		if st.Terraform != nil {
+			fmt.Fprintf(w, "State:    %s (%s backend, terraform %s)\n", st.Terraform.StatePath, st.Terraform.Backend.Type, st.Terraform.Version)
+		}
+		data, err := yaml.Marshal(map[string]any{"outputs": v.Outputs})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s", data)
 		return nil
-	}
-	state := "fresh"
-	if !fresh.Fresh {
-		state = "stale: " + fresh.Reason
-	}
-	fmt.Fprintf(c.stdout, "Cached:   %s (%s ago, %s)\n", facts.CacheTimestamp.Local().Format(time.RFC3339), seconds(view.AgeSeconds), state)
-	fmt.Fprintf(c.stdout, "Checksum: %s\n", facts.TerraformStateChecksum)
-	if st.Terraform != nil {
-		fmt.Fprintf(c.stdout, "State:    %s (%s backend, terraform %s)\n", st.Terraform.StatePath, st.Terraform.Backend.Type, st.Terraform.Version)
-	}
-	data, err := yaml.Marshal(map[string]any{"outputs": outputs})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "\n%s", data)
-	return nil
+	}}.show(shown)
 }
 
 func (c *cli) infraVM(a *infraArgs, args []string) error {
@@ -318,10 +278,7 @@ func (c *cli) infraVM(a *infraArgs, args []string) error {
 	if err := c.warnStale(a, fresh); err != nil {
 		return err
 	}
-	if a.out.json() {
-		return c.printJSON(v)
-	}
-	return printValue(c, v)
+	return c.valueView(a.out).show(v)
 }
 
 func (c *cli) infraInitArgs(a *infraArgs) error {
@@ -332,12 +289,10 @@ func (c *cli) infraInitArgs(a *infraArgs) error {
 	if st.Terraform == nil {
 		return &exitError{code: exitFailure, err: errors.New("no Terraform backend recorded yet: run 'k0flow infra sync' first")}
 	}
-	flags := infra.InitArgs(st.Terraform.Backend.Config)
-	if a.out.json() {
-		return c.printJSON(flags)
-	}
-	for _, f := range flags {
-		fmt.Fprintln(c.stdout, f)
-	}
-	return nil
+	return view[[]string]{c, a.out, func(w io.Writer, flags []string) error {
+		for _, f := range flags {
+			fmt.Fprintln(w, f)
+		}
+		return nil
+	}}.show(infra.InitArgs(st.Terraform.Backend.Config))
 }

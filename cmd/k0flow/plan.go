@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -44,21 +45,12 @@ type planJSON struct {
 }
 
 func cmdPlan(c *cli, args []string) error {
-	fs := c.flags(find("plan"))
-	var wa workflowArgs
-	var sel selectArgs
-	var out output
-	wa.add(c, fs)
-	sel.add(fs)
-	out.add(fs)
-	noChecks := fs.Bool("no-checks", false, "do not run the check commands of phases that would be reused")
-	if err := c.parse(fs, args); err != nil {
+	a, err := c.parsePlan(args)
+	if err != nil {
 		return err
 	}
-	if err := firstErr(sel.check(), out.check()); err != nil {
-		return err
-	}
-	l, err := c.loadWorkflow(fs, &wa, true)
+	sel := a.sel
+	l, err := c.loadWorkflow(&a.wf, true)
 	if err != nil {
 		return err
 	}
@@ -81,7 +73,7 @@ func cmdPlan(c *cli, args []string) error {
 	if err := c.diagnostics(l.loader, diags); err != nil {
 		return err
 	}
-	if !*noChecks {
+	if !a.noChecks {
 		sigs := make(chan os.Signal, 2)
 		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		err := plan.RunChecks(c.env, store.Dir, binPath(), sigs, 10*time.Second)
@@ -90,11 +82,10 @@ func cmdPlan(c *cli, args []string) error {
 			return err
 		}
 	}
-	if out.json() {
-		return c.printJSON(planToJSON(plan))
-	}
-	printPlan(c, plan)
-	return nil
+	return view[planJSON]{c, a.out, func(w io.Writer, _ planJSON) error {
+		printPlan(w, plan)
+		return nil
+	}}.show(planToJSON(plan))
 }
 
 func planToJSON(plan *phases.Plan) planJSON {
@@ -122,28 +113,28 @@ func planToJSON(plan *phases.Plan) planJSON {
 	return pj
 }
 
-func printPlan(c *cli, plan *phases.Plan) {
+func printPlan(w io.Writer, plan *phases.Plan) {
 	if plan.State == nil {
-		fmt.Fprintln(c.stdout, "New deployment: no state yet.")
+		fmt.Fprintln(w, "New deployment: no state yet.")
 	} else {
-		fmt.Fprintf(c.stdout, "Deployment %s.\n", plan.State.DeploymentID)
+		fmt.Fprintf(w, "Deployment %s.\n", plan.State.DeploymentID)
 	}
 	if r := plan.InProgress; r != nil {
 		who := ""
 		if r.Owner != nil {
 			who = fmt.Sprintf(" by pid %d on %s", r.Owner.PID, r.Owner.Host)
 		}
-		fmt.Fprintf(c.stdout, "Run %s (%s) is in progress%s, started %s: an apply now would be refused until it ends.\nThis plan is what an apply would do with the state as it stands.\n",
+		fmt.Fprintf(w, "Run %s (%s) is in progress%s, started %s: an apply now would be refused until it ends.\nThis plan is what an apply would do with the state as it stands.\n",
 			r.RunID, r.Kind, who, r.StartedAt.Local().Format("2006-01-02 15:04:05"))
 	}
 	if r := plan.UnfinishedDestroy; r != nil {
-		fmt.Fprintf(c.stdout, "Destroy run %s %s before it finished: 'k0flow destroy' resumes the teardown;\nan apply deploys again what it tore down (below).\n", r.RunID, map[string]string{statestore.OutcomeFailed: "failed", statestore.OutcomeInterrupted: "was interrupted"}[r.Outcome])
+		fmt.Fprintf(w, "Destroy run %s %s before it finished: 'k0flow destroy' resumes the teardown;\nan apply deploys again what it tore down (below).\n", r.RunID, map[string]string{statestore.OutcomeFailed: "failed", statestore.OutcomeInterrupted: "was interrupted"}[r.Outcome])
 	}
 	if plan.ResumedFrom != "" {
-		fmt.Fprintf(c.stdout, "Apply resumes run %s.\n", plan.ResumedFrom)
+		fmt.Fprintf(w, "Apply resumes run %s.\n", plan.ResumedFrom)
 	}
-	fmt.Fprintln(c.stdout)
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHASE\tACTION\tWHY")
 	counts := map[phases.Action]int{}
 	for _, s := range plan.Steps {
@@ -164,10 +155,10 @@ func printPlan(c *cli, plan *phases.Plan) {
 			if rm.Destroy == nil {
 				how = "no destroy command was recorded: tear it down by hand, then 'k0flow destroy --forget " + rm.Name + "'"
 			}
-			fmt.Fprintf(c.stdout, "\nRemoved from %s but still deployed: %s (completed in run %s); %s.", plan.Workflow.Filename, rm.Name, rm.RunID, how)
+			fmt.Fprintf(w, "\nRemoved from %s but still deployed: %s (completed in run %s); %s.", plan.Workflow.Filename, rm.Name, rm.RunID, how)
 		}
 	}
-	fmt.Fprintf(c.stdout, "\nPlan: %d to run, %d to re-run, %d to reuse, %d not applicable.\n",
+	fmt.Fprintf(w, "\nPlan: %d to run, %d to re-run, %d to reuse, %d not applicable.\n",
 		counts[phases.ActionRun], counts[phases.ActionRerun], counts[phases.ActionReuse], counts[phases.ActionNotApplicable])
 }
 

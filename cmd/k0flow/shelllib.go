@@ -18,11 +18,7 @@ func init() {
 		usage:   "shell-lib",
 		example: "source <(k0flow shell-lib)\nk0flow shell-lib > etc/state-management.sh",
 		run: func(c *cli, args []string) error {
-			fs := c.flags(find("shell-lib"))
-			if err := c.parse(fs, args); err != nil {
-				return err
-			}
-			if err := noArgs(fs, "shell-lib", ""); err != nil {
+			if err := c.parseNoArgs("shell-lib", args); err != nil {
 				return err
 			}
 			phases := statestore.PhaseSequence

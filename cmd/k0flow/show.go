@@ -32,32 +32,22 @@ type showJSON struct {
 }
 
 func cmdShow(c *cli, args []string) error {
-	fs := c.flags(find("show"))
-	var out output
-	out.add(fs)
-	logLines := fs.Int("log-lines", 40, "how many lines of the failing phase's log to show")
-	stateDir := new(string)
-	c.stateFlags(fs, stateDir, "state directory")
-	if err := c.parseOutput(fs, args, &out); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageErrorf("usage: k0flow show RUN (an id, a prefix, last, current, last-success, last-failed)")
-	}
-	store, st, err := c.readState(*stateDir)
+	a, err := c.parseShow(args)
 	if err != nil {
 		return err
 	}
-	run, err := resolveRun(st, fs.Arg(0))
+	store, st, err := c.readState(a.stateDir)
 	if err != nil {
 		return err
 	}
-	view := showView(store, run, *logLines)
-	if out.json() {
-		return c.printJSON(view)
+	run, err := resolveRun(st, a.run)
+	if err != nil {
+		return err
 	}
-	printRun(c.stdout, view)
-	return nil
+	return view[showJSON]{c, a.out, func(w io.Writer, v showJSON) error {
+		printRun(w, v)
+		return nil
+	}}.show(showView(store, run, a.logLines))
 }
 
 func showView(store *statestore.Store, run *statestore.Run, lines int) showJSON {

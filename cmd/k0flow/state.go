@@ -32,36 +32,20 @@ func init() {
 }
 
 func cmdState(c *cli, args []string) error {
-	fs := c.flags(find("state"))
-	var out output
-	out.add(fs)
-	stateDir := new(string)
-	c.stateFlags(fs, stateDir, "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
-	asJSON := fs.Bool("json", false, "set: read VALUE as JSON")
-	asString := fs.Bool("string", false, "set: store VALUE as a string, whatever it looks like")
-	sensitive := fs.Bool("sensitive", false, "set: VALUE is a secret: stored, shown as (sensitive), printed only by a state get of KEY itself")
-	fromStdin := fs.Bool("stdin", false, "set: read VALUE from standard input (keeps a secret off the command line)")
-	dryRun := fs.Bool("dry-run", false, "migrate: print the migrated state and change nothing")
-	reason := fs.String("reason", "", "phase mark: why (phase_mark_skipped's reason)")
-	phase := fs.String("phase", "", "event add: the phase the event belongs to")
-	ownerPID := fs.Int("owner-pid", 0, "run start, phase mark: the pid of the calling script (default: k0flow's parent)")
-	fs.SetInterspersed(true)
-	if err := c.parseOutput(fs, valuesAfterKey(fs, args), &out); err != nil {
+	a, err := c.parseState(args)
+	if err != nil {
 		return err
 	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		return usageErrorf("state needs a subcommand: get, set or unset (see 'k0flow state --help')")
-	}
-	store := c.open(c.stateDir(*stateDir))
+	out, rest := a.out, append([]string{a.sub}, a.rest...)
+	store := c.open(c.stateDir(a.stateDir))
 	switch sub := rest[0]; sub {
 	case "get":
 		if len(rest) != 2 {
 			return usageErrorf("usage: k0flow state get KEY")
 		}
-		return c.stateGet(c.openReadOnly(c.stateDir(*stateDir)), rest[1], out)
+		return c.stateGet(c.openReadOnly(c.stateDir(a.stateDir)), rest[1], out)
 	case "set":
-		if *fromStdin && len(rest) == 2 {
+		if a.fromStdin && len(rest) == 2 {
 			data, err := io.ReadAll(os.Stdin)
 			if err != nil {
 				return err
@@ -71,14 +55,11 @@ func cmdState(c *cli, args []string) error {
 		if len(rest) != 3 {
 			return usageErrorf("usage: k0flow state set [--json | --string] KEY VALUE: flags go before KEY, everything after it is the value (quote VALUE if it has spaces)")
 		}
-		if *asJSON && *asString {
-			return usageErrorf("--json and --string exclude each other")
-		}
-		v, err := parseValue(rest[2], *asJSON, *asString || *sensitive)
+		v, err := parseValue(rest[2], a.asJSON, a.asString || a.sensitive)
 		if err != nil {
 			return err
 		}
-		return stateSet(store, rest[1], v, *sensitive)
+		return stateSet(store, rest[1], v, a.sensitive)
 	case "unset":
 		if len(rest) != 2 {
 			return usageErrorf("usage: k0flow state unset KEY")
@@ -87,16 +68,16 @@ func cmdState(c *cli, args []string) error {
 	case "vm":
 		return c.stateVM(store, rest[1:], out)
 	case "push", "pull":
-		return c.statePushPull(sub, c.stateDir(*stateDir), rest[1:], out)
+		return c.statePushPull(sub, c.stateDir(a.stateDir), rest[1:], out)
 	case "migrate":
 		if len(rest) != 1 {
 			return usageErrorf("usage: k0flow state migrate [--dry-run]")
 		}
-		return c.stateMigrate(store, *dryRun)
+		return c.stateMigrate(store, a.dryRun)
 	case "phase", "run", "artifact", "exists":
-		return c.stateScripts(store, rest[0], rest[1:], *reason, *ownerPID, out)
+		return c.stateScripts(store, rest[0], rest[1:], a.reason, a.ownerPID, out)
 	case "event":
-		return c.stateScripts(store, rest[0], rest[1:], *phase, *ownerPID, out)
+		return c.stateScripts(store, rest[0], rest[1:], a.phase, a.ownerPID, out)
 	case "validate":
 		if len(rest) > 2 {
 			return usageErrorf("usage: k0flow state validate [FILE]")
@@ -133,33 +114,35 @@ func (c *cli) answer(v any, ok bool, out output) error {
 		fmt.Fprintln(c.stdout, "null")
 		return silent(exitFailure)
 	}
-	if out.json() {
-		return c.printJSON(v)
-	}
-	return printValue(c, v)
+	return c.valueView(out).show(v)
 }
 
 // printValue prints a scalar as its bare text and a map or list as YAML,
 // as yq did for the bash scripts.
-func printValue(c *cli, v any) error {
+func printValue(c *cli, v any) error { return writeValue(c.stdout, v) }
+
+func writeValue(w io.Writer, v any) error {
 	switch t := v.(type) {
 	case string:
-		fmt.Fprintln(c.stdout, t)
+		fmt.Fprintln(w, t)
 	case nil:
-		fmt.Fprintln(c.stdout, "null")
+		fmt.Fprintln(w, "null")
 	case time.Time:
-		fmt.Fprintln(c.stdout, t.Format(time.RFC3339))
+		fmt.Fprintln(w, t.Format(time.RFC3339))
 	case map[string]any, []any:
 		data, err := yaml.Marshal(t)
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(c.stdout, string(data))
+		fmt.Fprint(w, string(data))
 	default:
-		fmt.Fprintln(c.stdout, t)
+		fmt.Fprintln(w, t)
 	}
 	return nil
 }
+
+// valueView shows one looked-up value: JSON, or as the scripts read it.
+func (c *cli) valueView(out output) view[any] { return view[any]{c, out, writeValue} }
 
 // parseValue types a value given on the command line (statestore.ParseValue);
 // a value it cannot take is a usage error.
@@ -255,9 +238,16 @@ func (c *cli) statePushPull(sub, dir string, args []string, out output) error {
 	if err != nil {
 		return err
 	}
-	if out.json() {
-		return c.printJSON(map[string]any{"deployment_id": res.DeploymentID, "from": from.Location(""), "to": to.Location(""), "copied": res.Names})
-	}
-	fmt.Fprintf(c.stdout, "Copied deployment %s (%d files) from %s to %s.\n", res.DeploymentID, len(res.Names), displayPath(from.Location("")), displayPath(to.Location("")))
-	return nil
+	return view[copyJSON]{c, out, func(w io.Writer, v copyJSON) error {
+		fmt.Fprintf(w, "Copied deployment %s (%d files) from %s to %s.\n", v.DeploymentID, len(v.Copied), displayPath(v.From), displayPath(v.To))
+		return nil
+	}}.show(copyJSON{DeploymentID: res.DeploymentID, From: from.Location(""), To: to.Location(""), Copied: res.Names})
+}
+
+// copyJSON is what state push and pull did.
+type copyJSON struct {
+	DeploymentID string   `json:"deployment_id"`
+	From         string   `json:"from"`
+	To           string   `json:"to"`
+	Copied       []string `json:"copied"`
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/k0flow/k0flow/statestore"
@@ -31,20 +32,22 @@ func (c *cli) stateValidate(file string, out output) error {
 	case err != nil:
 		res.Valid, res.Error = false, err.Error()
 	}
-	if out.json() {
-		if err := c.printJSON(res); err != nil {
-			return err
+	err = view[validateJSON]{c, out, func(w io.Writer, res validateJSON) error {
+		if res.Valid {
+			fmt.Fprintf(w, "%s is a valid schema_version %d state: deployment %s, %d runs.\n", file, statestore.SchemaVersion, st.DeploymentID, len(st.DeploymentRuns))
+			return nil
 		}
-	} else if res.Valid {
-		fmt.Fprintf(c.stdout, "%s is a valid schema_version %d state: deployment %s, %d runs.\n", file, statestore.SchemaVersion, st.DeploymentID, len(st.DeploymentRuns))
-	} else {
-		fmt.Fprintf(c.stdout, "%s is not a valid schema_version %d state:\n", file, statestore.SchemaVersion)
+		fmt.Fprintf(w, "%s is not a valid schema_version %d state:\n", file, statestore.SchemaVersion)
 		for _, v := range res.Violations {
-			fmt.Fprintf(c.stdout, "  %s\n", v)
+			fmt.Fprintf(w, "  %s\n", v)
 		}
 		if res.Error != "" {
-			fmt.Fprintf(c.stdout, "  %s\n", res.Error)
+			fmt.Fprintf(w, "  %s\n", res.Error)
 		}
+		return nil
+	}}.show(res)
+	if err != nil {
+		return err
 	}
 	if !res.Valid {
 		return silent(exitUsage)

@@ -52,24 +52,13 @@ type statusJSON struct {
 }
 
 func cmdStatus(c *cli, args []string) error {
-	fs := c.flags(find("status"))
-	var out output
-	out.add(fs)
-	stateDir := new(string)
-	c.stateFlags(fs, stateDir, "state directory (default: $K0FLOW_STATE_DIR, the state_dir of ./deploy.hcl, or ./state)")
-	showHistory := fs.Bool("show-history", false, "follow the status with the history of runs")
-	var ha historyArgs
-	ha.add(fs)
-	ha.color.add(fs)
-	if err := c.parseOutput(fs, args, &out); err != nil {
-		return err
-	}
-	if err := noArgs(fs, "status", "; to read another deployment's state, pass --state-dir DIR or run k0flow in its directory"); err != nil {
+	a, err := c.parseStatus(args)
+	if err != nil {
 		return err
 	}
 	// The recent runs answer status unless a phase's last record is older
 	// than them, or the history was asked for.
-	store, st, err := c.readRecentState(*stateDir)
+	store, st, err := c.readRecentState(a.stateDir)
 	if err != nil {
 		return err
 	}
@@ -78,29 +67,28 @@ func cmdStatus(c *cli, args []string) error {
 		return err
 	}
 	s, complete := toStatus(st)
-	if !complete || *showHistory {
-		if _, st, err = c.readState(*stateDir); err != nil {
+	if !complete || a.showHistory {
+		if _, st, err = c.readState(a.stateDir); err != nil {
 			return err
 		}
 		s, _ = toStatus(st)
 	}
 	s.Runs = runs
-	if out.json() {
-		if *showHistory {
-			s.History = historyRows(st, ha)
-		}
-		return c.printJSON(s)
+	if a.showHistory {
+		s.History = historyRows(st, a.history)
 	}
-	printStatus(c.stdout, s)
-	if *showHistory {
-		color, err := c.useColor(ha.color)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(c.stdout, "\nHistory:")
-		printHistory(c.stdout, historyRows(st, ha), painter(color))
+	color, err := c.useColor(a.history.color)
+	if err != nil {
+		return err
 	}
-	return nil
+	return view[statusJSON]{c, a.out, func(w io.Writer, s statusJSON) error {
+		printStatus(w, s)
+		if a.showHistory {
+			fmt.Fprintln(w, "\nHistory:")
+			printHistory(w, s.History, painter(color))
+		}
+		return nil
+	}}.show(s)
 }
 
 // toStatus says what status shows, and whether st's runs were enough to

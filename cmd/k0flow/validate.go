@@ -19,15 +19,13 @@ func init() {
 }
 
 func cmdValidate(c *cli, args []string) error {
-	fs := c.flags(find("validate"))
-	var wa workflowArgs
-	wa.add(c, fs)
-	if err := c.parse(fs, args); err != nil {
+	a, err := c.parseValidate(args)
+	if err != nil {
 		return err
 	}
 	// Required variables may be unset here: their uses are checked with
 	// unknown values, the way terraform validate does.
-	l, err := c.loadWorkflow(fs, &wa, false)
+	l, err := c.loadWorkflow(&a.wf, false)
 	if err != nil {
 		return err
 	}

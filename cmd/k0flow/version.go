@@ -16,11 +16,7 @@ func init() {
 		usage:   "version",
 		example: "k0flow version",
 		run: func(c *cli, args []string) error {
-			fs := c.flags(find("version"))
-			if err := c.parse(fs, args); err != nil {
-				return err
-			}
-			if err := noArgs(fs, "version", ""); err != nil {
+			if err := c.parseNoArgs("version", args); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "k0flow %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
