@@ -31,31 +31,25 @@ _k0flow_has_state() {
   fi
 }
 
-# _k0flow_call FUNCTION ARG...: one call over the socket. Fields go
-# length-prefixed (bytes: LC_ALL=C), so any value passes as it is. It fails
-# only when the socket cannot be opened; the call's exit code is left in
-# _k0flow_rc.
+# _k0flow_call FUNCTION ARG...: one call over the socket. Each field ends
+# with a NUL, which no bash string can hold, so any value passes as it is,
+# in one printf. The answer is a line "CODE OUTLEN ERRLEN", then that many
+# bytes of output and of errors (bytes: LC_ALL=C).
+# It fails only when the socket cannot be opened; the call's exit code is
+# left in _k0flow_rc.
 _k0flow_call() {
-  local LC_ALL=C fd arg name n rc out='' err='' vars=() req part
-  for name in K0FLOW_RUN_ID K0FLOW_PHASE K0FLOW_VM_OUTPUT K0FLOW_WORKFLOW K0FLOW_STATE_DIR; do
-    if [[ -n ${!name+set} ]]; then vars+=("$name=${!name}"); fi
-  done
-  printf -v req '%s\n%d\n' "$K0FLOW_LIB_TOKEN" "${#vars[@]}"
-  for arg in "${vars[@]}"; do printf -v part '%d\n%s' "${#arg}" "$arg"; req+=$part; done
-  printf -v part '%d\n' "$#"; req+=$part
-  for arg in "$@"; do printf -v part '%d\n%s' "${#arg}" "$arg"; req+=$part; done
+  local LC_ALL=C fd n m rc out='' err=''
   { exec {fd}<>"/dev/tcp/127.0.0.1/$K0FLOW_LIB_PORT"; } 2>/dev/null || return 1
-  printf '%s' "$req" >&"$fd"  # one write
-  if ! IFS= read -r rc <&"$fd"; then
+  printf '%s\0' "$K0FLOW_LIB_TOKEN" "${K0FLOW_RUN_ID-}" "${K0FLOW_PHASE-}" "${K0FLOW_VM_OUTPUT-}" \
+    "${K0FLOW_WORKFLOW-}" "${K0FLOW_STATE_DIR-}" "$#" "$@" >&"$fd"
+  if ! read -r rc n m <&"$fd"; then
     exec {fd}>&-
     echo "k0flow: the running k0flow did not answer $1" >&2
     _k0flow_rc=1
     return 0
   fi
-  IFS= read -r n <&"$fd"
   if (( n > 0 )); then IFS= read -r -N "$n" out <&"$fd"; fi
-  IFS= read -r n <&"$fd"
-  if (( n > 0 )); then IFS= read -r -N "$n" err <&"$fd"; fi
+  if (( m > 0 )); then IFS= read -r -N "$m" err <&"$fd"; fi
   exec {fd}>&-
   if [[ -n $out ]]; then printf '%s' "$out"; fi
   if [[ -n $err ]]; then printf '%s' "$err" >&2; fi
