@@ -36,7 +36,7 @@ phase "last" {
 }
 `
 
-func memoryPlan(t *testing.T, dir string, store *statestore.Store) *Plan {
+func memoryPlan(t testing.TB, dir string, store *statestore.Store) *Plan {
 	t.Helper()
 	l := workflow.NewLoader()
 	wf, diags := l.Load(filepath.Join(dir, "deploy.hcl"))

@@ -20,6 +20,9 @@ func (c *cli) parsed(fs *pflag.FlagSet, args []string, out *output) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if c.backendFlags.err != nil {
+		return c.backendFlags.err
+	}
 	if out != nil {
 		return out.check()
 	}

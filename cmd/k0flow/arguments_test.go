@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -120,7 +121,18 @@ func TestParseArgumentMistakes(t *testing.T) {
 		{"version: an argument", func(c *cli) error { return c.parseNoArgs("version", []string{"x"}) }, "version takes no arguments"},
 		{"completion: no shell", func(c *cli) error { _, err := c.parseCompletion(nil); return err }, "usage: k0flow completion"},
 		{"unknown flag", func(c *cli) error { _, err := c.parseApply([]string{"--fast"}); return err }, "unknown flag: --fast"},
-		{"backend-config: unknown key", func(c *cli) error { _, err := c.parseStatus([]string{"--backend-config", "account=x"}); return err }, "is not KEY=VALUE"},
+		{"backend-config: unknown key", func(c *cli) error { _, err := c.parseStatus([]string{"--backend-config", "account=x"}); return err }, `"account" is not a setting`},
+		{"backend-config: no value", func(c *cli) error {
+			_, err := c.parseStatus([]string{"--backend-config", "container_name"})
+			return err
+		}, "a setting is KEY=VALUE"},
+		{"backend-config: a secret", func(c *cli) error {
+			_, err := c.parseStatus([]string{"-backend-config=access_key=SECRET"})
+			if err != nil && strings.Contains(err.Error(), "SECRET") {
+				return errors.New("the secret was echoed: " + err.Error())
+			}
+			return err
+		}, "credentials are never taken from the command line"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newTestCLI()

@@ -33,46 +33,63 @@ import (
 
 // backendConfig is --backend-config KEY=VALUE, repeatable, as Terraform's
 // -backend-config: settings of the shared backend that override the
-// environment's and the workflow's.
-type backendConfig map[string]string
+// environment's and the workflow's. A bad setting is kept in err and
+// reported after parsing, by the command: pflag's own message would echo
+// the value, and a Terraform habit may put a secret there.
+type backendConfig struct {
+	set map[string]string
+	err error
+}
 
 var backendKeys = []string{"type", "storage_account_name", "container_name", "key_prefix", "endpoint", "use_azuread"}
 
-func (b backendConfig) String() string { return "" }
-func (b backendConfig) Type() string   { return "KEY=VALUE" }
-func (b backendConfig) Set(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok || !slices.Contains(backendKeys, k) {
-		return fmt.Errorf("%q is not KEY=VALUE with KEY one of %s", kv, strings.Join(backendKeys, ", "))
+func (b *backendConfig) String() string { return "" }
+func (b *backendConfig) Type() string   { return "KEY=VALUE" }
+func (b *backendConfig) Set(kv string) error {
+	if b.err == nil {
+		b.err = b.add(kv)
 	}
-	if k == "type" && v != "azurerm" && v != "local" {
-		return fmt.Errorf("type=%q: the shared backend is azurerm (local: the state directory)", v)
-	}
-	if _, err := strconv.ParseBool(v); k == "use_azuread" && err != nil {
-		return fmt.Errorf("use_azuread=%q is not true or false", v)
-	}
-	b[k] = v
 	return nil
 }
+
+func (b *backendConfig) add(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	switch {
+	case !ok:
+		return usageErrorf("--backend-config: a setting is KEY=VALUE with KEY one of %s", strings.Join(backendKeys, ", "))
+	case k == "access_key" || k == "sas_token" || k == "client_secret" || k == "connection_string":
+		return usageErrorf("--backend-config %s: credentials are never taken from the command line (it is visible to every user of the machine); set ARM_ACCESS_KEY or AZURE_STORAGE_CONNECTION_STRING, or use_azuread=true", k)
+	case !slices.Contains(backendKeys, k):
+		return usageErrorf("--backend-config: %q is not a setting: KEY is one of %s", k, strings.Join(backendKeys, ", "))
+	case k == "type" && v != "azurerm" && v != "local":
+		return usageErrorf("--backend-config type=%q: the shared backend is azurerm (local: the state directory)", v)
+	case k == "use_azuread" && !isBool(v):
+		return usageErrorf("--backend-config use_azuread=%q is not true or false", v)
+	}
+	if b.set == nil {
+		b.set = map[string]string{}
+	}
+	b.set[k] = v
+	return nil
+}
+
+func isBool(s string) bool { _, err := strconv.ParseBool(s); return err == nil }
 
 // stateFlags registers the flags that say where a command's state is:
 // --state-dir (help says its default) and --backend-config.
 func (c *cli) stateFlags(fs *pflag.FlagSet, dir *string, help string) {
 	fs.StringVar(dir, "state-dir", "", help)
-	if c.backendFlags == nil {
-		c.backendFlags = backendConfig{}
-	}
-	fs.Var(c.backendFlags, "backend-config", "a shared state backend setting, KEY=VALUE (repeatable): "+strings.Join(backendKeys, ", ")+"; overrides the workflow's state_backend and K0FLOW_AZURERM_*")
+	fs.Var(&c.backendFlags, "backend-config", "a shared state backend setting, KEY=VALUE (repeatable): "+strings.Join(backendKeys, ", ")+"; overrides the workflow's state_backend and K0FLOW_AZURERM_*")
 }
 
 // backend is the state backend of this command, nil for the local
 // directory: --backend-config over the environment's, else the workflow's.
 func (c *cli) backend() *workflow.StateBackend {
 	sb := c.backendBeforeFlags()
-	if len(c.backendFlags) == 0 {
+	if len(c.backendFlags.set) == 0 {
 		return sb
 	}
-	if c.backendFlags["type"] == "local" {
+	if c.backendFlags.set["type"] == "local" {
 		return nil
 	}
 	if sb == nil {
@@ -81,7 +98,7 @@ func (c *cli) backend() *workflow.StateBackend {
 		copied := *sb
 		sb = &copied
 	}
-	for k, v := range c.backendFlags {
+	for k, v := range c.backendFlags.set {
 		switch k {
 		case "storage_account_name":
 			sb.StorageAccountName = v
