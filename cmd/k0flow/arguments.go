@@ -124,6 +124,7 @@ func (c *cli) parseApply(args []string) (*applyArgs, error) {
 	a.sel.add(fs)
 	a.run.add(fs)
 	a.out.add(fs)
+	fs.Bool("yes", false, "accepted and ignored: apply never asks for confirmation (Terraform's -auto-approve)")
 	return &a, firstErr(c.parsed(fs, args, &a.out), a.sel.check(), a.run.color.check(), a.wf.takeFile(fs))
 }
 

@@ -84,6 +84,11 @@ func terraformHabits(fs *pflag.FlagSet, args []string) []string {
 				if hasValue {
 					a += "=" + value
 				}
+			} else if fs.ShorthandLookup(a[1:2]) == nil {
+				// Not a cluster of shorthands either: name it as the long
+				// flag it was meant to be, so that pflag's answer reads
+				// "unknown flag: --fast", not "unknown shorthand flag: 'f'".
+				a = "-" + a
 			}
 		}
 		out = append(out, a)
