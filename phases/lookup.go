@@ -20,6 +20,14 @@ func Lookup(st *statestore.State, key string, w *workflow.Workflow) (any, bool) 
 	return liveOutput(w, key)
 }
 
+// LoadFor loads what a lookup of key needs: the state file alone, unless
+// the run records deciding key are older than its runs
+// (statestore.State.Answers). Terraform is never asked here: Lookup does
+// that once, after.
+func LoadFor(store *statestore.Store, key string) (*statestore.State, error) {
+	return store.LoadFor(func(st *statestore.State) bool { return st.Answers(key) })
+}
+
 // LookupState is Lookup in the state alone: runtime values, v1 keys as
 // the bash scripts still spell them (wg_vpn_connected,
 // config.wireguard_port, phases.install_k0s.status), cached outputs.

@@ -175,16 +175,23 @@ func (s *State) LastRecord(name string) (*Run, *PhaseRecord) {
 // pending record of a run that never reached the phase says nothing, a
 // destroy undoes everything before it.
 func (s *State) phaseRecord(name string) *PhaseRecord {
+	rec, _ := s.findPhaseRecord(name)
+	return rec
+}
+
+// findPhaseRecord is phaseRecord, and whether the runs s holds decided it
+// (a record, or a destroy that undid the phase) rather than running out.
+func (s *State) findPhaseRecord(name string) (*PhaseRecord, bool) {
 	for i := len(s.DeploymentRuns) - 1; i >= 0; i-- {
 		r := s.DeploymentRuns[i]
 		if r.Kind == KindDestroy {
 			// A finished destroy undid everything; an unfinished one what
 			// it tore down, not what it never reached.
 			if r.Outcome == OutcomeSuccess || r.Outcome == OutcomeRunning {
-				return nil
+				return nil, true
 			}
 			if d := r.Phases.Get(name); d != nil && d.Status != StatusPending {
-				return nil
+				return nil, true
 			}
 			continue
 		}
@@ -192,9 +199,27 @@ func (s *State) phaseRecord(name string) *PhaseRecord {
 		if rec == nil || rec.Status == StatusPending && r.Kind != KindManual {
 			continue
 		}
-		return rec
+		return rec, true
 	}
-	return nil
+	return nil, false
+}
+
+// Answers says whether the runs s holds answer a lookup of key as all the
+// deployment's runs would: a key that reads no run record, or one whose
+// deciding record s holds. A state loaded with its recent runs only
+// (Store.LoadRecent) may not: Store.LoadFor then loads every run.
+func (s *State) Answers(key string) bool {
+	head, rest, _ := strings.Cut(key, ".")
+	switch head {
+	case "phases":
+		name, _, _ := strings.Cut(rest, ".")
+		_, decided := s.findPhaseRecord(name)
+		return decided
+	case "deployment_end_time", "deployment_duration_seconds":
+		_, ok := s.runValue(head)
+		return ok
+	}
+	return true // the current run, always in the state file, or no run at all
 }
 
 func (s *State) phaseValue(key string) (any, bool) {

@@ -142,7 +142,7 @@ func libGetState(c *cli, store *statestore.Store, a []string) error {
 	found := false
 	err := store.View(func(st *statestore.State) error {
 		v, ok := phases.LookupState(st, a[0])
-		if !ok {
+		if !ok || !st.Answers(a[0]) { // a phase older than the runs the state file holds
 			return nil
 		}
 		found = true
@@ -151,7 +151,7 @@ func libGetState(c *cli, store *statestore.Store, a []string) error {
 	if found || err != nil && !statestore.IsNotExist(err) {
 		return err
 	}
-	st, err := store.LoadFor(func(st *statestore.State) bool { _, ok := c.lookup(st, a[0]); return ok })
+	st, err := phases.LoadFor(store, a[0])
 	if statestore.IsNotExist(err) {
 		err = errNoStateFile
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -96,7 +97,7 @@ func (c *cli) stateGet(store *statestore.Store, key string, out output) error {
 	if _, err := statestore.SplitKey(key); err != nil {
 		return usageErrorf("%v", err)
 	}
-	st, err := store.LoadFor(func(st *statestore.State) bool { _, ok := c.lookup(st, key); return ok })
+	st, err := phases.LoadFor(store, key)
 	if statestore.IsNotExist(err) {
 		return noState(store)
 	}
