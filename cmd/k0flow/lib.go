@@ -109,9 +109,10 @@ func (c *cli) libCall(store *statestore.Store, args []string) error {
 	return f.run(c, store, args[1:])
 }
 
-// libState loads the state, or says there is none the v1 way.
+// libState loads the state file (its callers read no run record: the runs
+// moved out of it are not read), or says there is none the v1 way.
 func libState(store *statestore.Store) (*statestore.State, error) {
-	st, err := store.Load()
+	st, err := store.LoadRecent()
 	if statestore.IsNotExist(err) {
 		return nil, errNoStateFile
 	}
@@ -193,7 +194,7 @@ func libUpdateSecret(c *cli, store *statestore.Store, a []string) error {
 }
 
 func libPhaseStatus(c *cli, store *statestore.Store, a []string) error {
-	st, err := store.Load()
+	st, err := phases.LoadFor(store, "phases."+a[0]+".status")
 	status := statestore.StatusPending // v1: pending when there is no state
 	if err == nil {
 		status = st.PhaseStatus(a[0])
@@ -248,7 +249,7 @@ func v1Config(a []string) statestore.V1Config {
 // section v1's init would have written, from the configuration the
 // calling script loaded.
 func libStateFileExists(c *cli, store *statestore.Store, a []string) error {
-	st, err := store.Load()
+	st, err := store.LoadRecent()
 	if err != nil {
 		return silent(exitFailure)
 	}
@@ -319,7 +320,7 @@ func libAddEvent(c *cli, store *statestore.Store, a []string) error {
 	if len(a) > 2 {
 		ev.Phase = a[2]
 	}
-	st, err := store.Load()
+	st, err := store.LoadRecent()
 	id := ""
 	switch {
 	case err == nil:

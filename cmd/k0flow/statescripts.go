@@ -27,7 +27,7 @@ func (c *cli) stateScripts(store *statestore.Store, sub string, args []string, r
 	case "artifact":
 		return c.stateArtifact(store, args)
 	case "exists":
-		if _, err := store.Load(); err != nil {
+		if _, err := store.LoadRecent(); err != nil {
 			return silent(exitFailure)
 		}
 		return nil
@@ -50,7 +50,7 @@ func (c *cli) statePhase(store *statestore.Store, args []string, reason string, 
 	name := args[1]
 	switch args[0] {
 	case "status":
-		st, err := store.Load()
+		st, err := phases.LoadFor(store, "phases."+name+".status")
 		if statestore.IsNotExist(err) {
 			fmt.Fprintln(c.stdout, "pending") // as the v1 phase_status did
 			return nil
@@ -61,7 +61,7 @@ func (c *cli) statePhase(store *statestore.Store, args []string, reason string, 
 		fmt.Fprintln(c.stdout, st.PhaseStatus(name))
 		return nil
 	case "needs-run":
-		st, err := store.Load()
+		st, err := phases.LoadFor(store, "phases."+name+".status")
 		if err != nil && !statestore.IsNotExist(err) {
 			return err
 		}
@@ -178,7 +178,7 @@ func (c *cli) runInfo(store *statestore.Store, ref, key string, out output) erro
 }
 
 func (c *cli) addEvent(store *statestore.Store, action, message, phase string) error {
-	st, err := store.Load()
+	st, err := store.LoadRecent()
 	id := ""
 	if err == nil {
 		id = st.DeploymentID
@@ -199,7 +199,7 @@ func (c *cli) stateArtifact(store *statestore.Store, args []string) error {
 			return st.RecordArtifact(args[1], args[2], meta, statestore.Now())
 		})
 	case len(args) == 2 && args[0] == "exists":
-		st, err := store.Load()
+		st, err := store.LoadRecent()
 		if err != nil || st.ArtifactPath(args[1]) == "" {
 			return silent(exitFailure)
 		}
