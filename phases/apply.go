@@ -113,6 +113,13 @@ func (r *Runner) Apply(plan *Plan) (*statestore.Run, error) {
 			runErr = &InterruptedError{Signal: sig}
 			break
 		}
+		// A shared state's run lock is a lease: broken by force-unlock, or
+		// expired while the storage was unreachable, it may be another
+		// runner's now, and no further phase may start.
+		if err := r.Store.RunLockLost(); err != nil {
+			runErr = fmt.Errorf("stopped before phase %s: %w; another k0flow may be running this deployment now (k0flow status shows it); apply again once it has ended", step.Phase.Name, err)
+			break
+		}
 		if runErr = r.step(step); runErr != nil {
 			break
 		}

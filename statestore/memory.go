@@ -25,6 +25,7 @@ type Memory struct {
 	mu      sync.Mutex
 	files   map[string]*memFile
 	locks   map[string]*memLease
+	held    map[string]*Lease // this process's holdings, for LockLost
 	version int64
 	crashed chan struct{} // closed by SimulateCrash: renewals stop
 }
@@ -44,7 +45,7 @@ var _ Storage = (*Memory)(nil)
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
-	return &Memory{files: map[string]*memFile{}, locks: map[string]*memLease{}, crashed: make(chan struct{})}
+	return &Memory{files: map[string]*memFile{}, locks: map[string]*memLease{}, held: map[string]*Lease{}, crashed: make(chan struct{})}
 }
 
 func (m *Memory) ttl() time.Duration {
@@ -189,7 +190,7 @@ func (m *Memory) Lock(ctx context.Context, name string, holder LockHolder, wait 
 			m.locks[name] = lease
 			crashed := m.crashed
 			m.mu.Unlock()
-			return m.renew(name, lease.token, crashed), nil
+			return m.renew(name, holder.ID, lease.token, crashed), nil
 		}
 		h := l.holder
 		m.mu.Unlock()
@@ -208,17 +209,45 @@ func (m *Memory) Lock(ctx context.Context, name string, holder LockHolder, wait 
 }
 
 // renew keeps a lease until it is released, or until SimulateCrash.
-func (m *Memory) renew(name string, token int64, crashed chan struct{}) Unlocker {
-	mine := func(do func(l *memLease)) {
+func (m *Memory) renew(name, holderID string, token int64, crashed chan struct{}) Unlocker {
+	mine := func(do func(l *memLease)) bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if l := m.locks[name]; l != nil && l.token == token {
+		if l := m.locks[name]; l != nil && l.token == token && !time.Now().After(l.expires) {
 			do(l)
+			return true
 		}
+		return false
 	}
-	return HoldLease(m.ttl(), crashed,
-		func() { mine(func(l *memLease) { l.expires = time.Now().Add(m.ttl()) }) },
-		func() error { mine(func(*memLease) { delete(m.locks, name) }); return nil })
+	unlock, lease := HoldLease(m.ttl(), crashed,
+		func() error {
+			if !mine(func(l *memLease) { l.expires = time.Now().Add(m.ttl()) }) {
+				return &LostLeaseError{Err: fmt.Errorf("the %s lease was broken or expired", name)}
+			}
+			return nil
+		},
+		func() error {
+			mine(func(*memLease) { delete(m.locks, name) })
+			m.mu.Lock()
+			delete(m.held, heldKey(name, holderID))
+			m.mu.Unlock()
+			return nil
+		})
+	m.mu.Lock()
+	m.held[heldKey(name, holderID)] = lease
+	m.mu.Unlock()
+	return unlock
+}
+
+// LockLost implements LockWatcher.
+func (m *Memory) LockLost(name, holderID string) error {
+	m.mu.Lock()
+	lease := m.held[heldKey(name, holderID)]
+	m.mu.Unlock()
+	if lease == nil {
+		return nil
+	}
+	return lease.Lost()
 }
 
 // SimulateCrash stops renewing every lease taken so far, as the death of

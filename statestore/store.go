@@ -45,6 +45,8 @@ type Store struct {
 	// whose changes a durable save made later covers: apply's library
 	// server, whose calls come from a phase that ends with one.
 	DeferSync bool
+
+	runLockID string // the holder ID of the run lock LockRun took
 	storage   Storage
 	now       func() time.Time
 	memo      memo // the state last saved, for the next update (loadForUpdate)
@@ -605,7 +607,21 @@ var checkWrites = os.Getenv("K0FLOW_CHECK_WRITES") == "1"
 func (s *Store) LockRun(ctx context.Context, operation string) (Unlocker, error) {
 	h := s.holder(operation)
 	h.ID = randomHex(8)
-	return s.storage.Lock(ctx, "run", h, false)
+	unlock, err := s.storage.Lock(ctx, "run", h, false)
+	if err == nil {
+		s.runLockID = h.ID
+	}
+	return unlock, err
+}
+
+// RunLockLost says whether the run lock this store took was lost while
+// held (a lease broken by force-unlock, or not renewed in time): nil while
+// it holds, and always for a lock that cannot be lost (flock).
+func (s *Store) RunLockLost() error {
+	if w, ok := s.storage.(LockWatcher); ok && s.runLockID != "" {
+		return w.LockLost("run", s.runLockID)
+	}
+	return nil
 }
 
 // ForceUnlock breaks the run lock held with id, for a storage whose locks

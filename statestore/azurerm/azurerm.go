@@ -70,7 +70,8 @@ type Storage struct {
 	container *container.Client
 
 	mu      sync.Mutex
-	crashed chan struct{} // closed by SimulateCrash: renewals stop
+	crashed chan struct{}                // closed by SimulateCrash: renewals stop
+	held    map[string]*statestore.Lease // this process's locks, for LockLost
 }
 
 var _ statestore.Storage = (*Storage)(nil)
@@ -163,7 +164,7 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azurerm state backend: %w", err)
 	}
-	s := &Storage{cfg: cfg, container: client, crashed: make(chan struct{})}
+	s := &Storage{cfg: cfg, container: client, crashed: make(chan struct{}), held: map[string]*statestore.Lease{}}
 	cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	if _, err := client.Create(cctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
@@ -464,7 +465,7 @@ func (s *Storage) Lock(ctx context.Context, name string, holder statestore.LockH
 				_, _ = lc.ReleaseLease(context.Background(), nil)
 				return nil, s.fail("record the holder of", lockBlob(name), merr)
 			}
-			return s.renew(lc), nil
+			return s.renew(name, holder.ID, lc), nil
 		}
 		if !bloberror.HasCode(err, bloberror.LeaseAlreadyPresent) {
 			cancel()
@@ -489,18 +490,30 @@ func (s *Storage) Lock(ctx context.Context, name string, holder statestore.LockH
 	}
 }
 
-// renew keeps a lease until it is released, or until SimulateCrash.
-func (s *Storage) renew(lc *lease.BlobClient) statestore.Unlocker {
+// renew keeps a lease until it is released, or until SimulateCrash. A
+// renewal the service refuses because the lease is not this holder's any
+// more (broken by force-unlock, or expired and taken) loses it at once;
+// renewals that fail otherwise (the account unreachable) lose it once a
+// whole lease length has passed without one.
+func (s *Storage) renew(name, holderID string, lc *lease.BlobClient) statestore.Unlocker {
 	s.mu.Lock()
 	crashed := s.crashed
 	s.mu.Unlock()
-	return statestore.HoldLease(s.cfg.LeaseDuration, crashed,
-		func() {
+	unlock, held := statestore.HoldLease(s.cfg.LeaseDuration, crashed,
+		func() error {
 			ctx, cancel := s.ctx()
 			defer cancel()
-			_, _ = lc.RenewLease(ctx, nil)
+			_, err := lc.RenewLease(ctx, nil)
+			if bloberror.HasCode(err, bloberror.LeaseIDMismatchWithLeaseOperation, bloberror.LeaseNotPresentWithLeaseOperation,
+				bloberror.LeaseLost, bloberror.LeaseIsBrokenAndCannotBeRenewed, bloberror.LeaseIsBreakingAndCannotBeAcquired) {
+				return &statestore.LostLeaseError{Err: fmt.Errorf("the lease on %s is no longer this runner's", s.Location(lockBlob(name)))}
+			}
+			return err
 		},
 		func() error {
+			s.mu.Lock()
+			delete(s.held, statestore.HeldKey(name, holderID))
+			s.mu.Unlock()
 			ctx, cancel := s.ctx()
 			defer cancel()
 			_, err := lc.ReleaseLease(ctx, nil)
@@ -509,6 +522,21 @@ func (s *Storage) renew(lc *lease.BlobClient) statestore.Unlocker {
 			}
 			return nil
 		})
+	s.mu.Lock()
+	s.held[statestore.HeldKey(name, holderID)] = held
+	s.mu.Unlock()
+	return unlock
+}
+
+// LockLost implements statestore.LockWatcher.
+func (s *Storage) LockLost(name, holderID string) error {
+	s.mu.Lock()
+	held := s.held[statestore.HeldKey(name, holderID)]
+	s.mu.Unlock()
+	if held == nil {
+		return nil
+	}
+	return held.Lost()
 }
 
 // SimulateCrash stops every renewal, as the death of the holder would.

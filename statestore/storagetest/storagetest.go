@@ -290,7 +290,7 @@ func RunLeases(t *testing.T, newStorage func(t *testing.T) (first, second Leaser
 	t.Run("HeldLeaseIsRenewed", func(t *testing.T) {
 		s, other := newStorage(t)
 		ttl := s.(Leaser)
-		unlock, err := s.Lock(ctx, "run", statestore.LockHolder{PID: 7}, false)
+		unlock, err := s.Lock(ctx, "run", statestore.LockHolder{PID: 7, ID: "held"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,6 +298,39 @@ func RunLeases(t *testing.T, newStorage func(t *testing.T) (first, second Leaser
 		time.Sleep(ttl.LeaseDuration() * 3 / 2) // past one unrenewed lease
 		if _, err := other.Lock(ctx, "run", statestore.LockHolder{PID: 8}, false); err == nil {
 			t.Fatal("a held lease expired although its holder lives")
+		}
+		if w, ok := s.(statestore.LockWatcher); ok {
+			if err := w.LockLost("run", "held"); err != nil {
+				t.Fatalf("a renewed lease says it was lost: %v", err)
+			}
+		}
+	})
+	t.Run("BrokenLeaseIsLostToItsHolder", func(t *testing.T) {
+		s, other := newStorage(t)
+		w, watches := s.(statestore.LockWatcher)
+		breaker, breaks := other.(statestore.LockBreaker)
+		if !watches || !breaks {
+			t.Skip("the storage cannot tell a holder its lease was lost") // none of k0flow's lease storages
+		}
+		unlock, err := s.Lock(ctx, "run", statestore.LockHolder{PID: 7, ID: "abc"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+		if _, err := breaker.BreakLock("run", func(h statestore.LockHolder) bool { return h.ID == "abc" }); err != nil {
+			t.Fatal(err)
+		}
+		taken, err := other.Lock(ctx, "run", statestore.LockHolder{PID: 8}, false)
+		if err != nil {
+			t.Fatalf("a broken lease could not be taken: %v", err)
+		}
+		defer taken()
+		deadline := time.Now().Add(s.(Leaser).LeaseDuration())
+		for w.LockLost("run", "abc") == nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := w.LockLost("run", "abc"); !errors.Is(err, statestore.ErrLockLost) {
+			t.Fatalf("the first holder was not told its lease was lost within one lease: %v", err)
 		}
 	})
 }
