@@ -142,7 +142,7 @@ cat > "$out" <<MD
 # k0flow benchmarks
 
 Measured by \`make bench\` (bench/run.sh) at $(cd "$root" && git rev-parse --short HEAD) on $(date -u +%Y-%m-%d), $(nproc) cores.
-Every figure is a mean wall time; each baseline was measured in the same invocation.
+Every figure is a mean wall time (the library inside apply: the median of three means); each baseline was measured in the same invocation.
 State file sizes: 10 runs $(size 10), 1,000 runs $(size 1000), 10,000 runs $(size 10000).
 
 | what | k0flow | baseline | baseline is | ratio (baseline / k0flow) |
