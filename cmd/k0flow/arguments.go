@@ -356,7 +356,7 @@ func (c *cli) parseForceUnlock(args []string) (*forceUnlockArgs, error) {
 	return &a, nil
 }
 
-// noArgsCommand parses a command that takes no arguments and no flags of
+// parseNoArgs parses a command that takes no arguments and no flags of
 // its own: version, shell-lib.
 func (c *cli) parseNoArgs(name string, args []string) error {
 	fs := c.flags(find(name))
