@@ -120,17 +120,16 @@ func (s *Store) withHistory(st *State) error {
 	if err != nil {
 		return fmt.Errorf("list the run records in %s: %w", s.storage.Location(RunsDir), err)
 	}
-	var older []*Run
+	var todo []string
 	for _, name := range names {
 		id, ok := strings.CutSuffix(strings.TrimPrefix(name, RunsDir), ".yaml")
-		if !ok || st.Run(id) != nil {
-			continue
+		if ok && st.Run(id) == nil {
+			todo = append(todo, name)
 		}
-		r, err := s.readRun(name)
-		if err != nil {
-			return err
-		}
-		older = append(older, r)
+	}
+	older, err := s.readRuns(todo)
+	if err != nil {
+		return err
 	}
 	if len(older) > 0 {
 		slices.SortStableFunc(older, func(a, b *Run) int { return a.StartedAt.Compare(b.StartedAt) })
@@ -167,6 +166,39 @@ func (s *Store) LoadFor(found func(*State) bool) (*State, error) {
 	}
 	return s.Load()
 }
+
+// readRuns reads run records, several at a time: each is a request to a
+// shared backend, and a decode and a schema check locally. The first
+// error in names' order is returned.
+func (s *Store) readRuns(names []string) ([]*Run, error) {
+	runs, errs := make([]*Run, len(names)), make([]error, len(names))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(readRunsAtOnce, len(names)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				runs[i], errs[i] = s.readRun(names[i])
+			}
+		}()
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
+}
+
+// readRunsAtOnce bounds readRuns: enough to keep a remote backend's round
+// trips overlapping, few enough for any machine.
+const readRunsAtOnce = 8
 
 func (s *Store) readRun(name string) (*Run, error) {
 	data, _, err := s.storage.Read(name)
