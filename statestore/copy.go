@@ -39,32 +39,58 @@ func Copy(from, to Storage) (*CopyResult, error) {
 	} else if !errors.Is(err, ErrNotExist) {
 		return nil, err
 	}
-	var names []string
+	var bulk []string
 	for _, prefix := range []string{RunsDir, LogsDir + "/", ArchivePrefix} {
 		listed, err := from.List(prefix)
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, listed...)
+		bulk = append(bulk, listed...)
 	}
-	names = append(names, EventsFile, KeyFile, StateFile+".backup", StateFile)
+	// The records, logs and archives go several at a time (each is a
+	// request to a shared backend); then the files that name them, one by
+	// one, the state last.
+	copied := make([]bool, len(bulk))
+	err = atOnce(len(bulk), func(i int) (err error) {
+		copied[i], err = copyOne(from, to, bulk[i])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	res := &CopyResult{DeploymentID: src.DeploymentID}
-	for _, name := range names {
-		b, _, err := from.Read(name)
-		if errors.Is(err, ErrNotExist) {
-			continue
+	for i, name := range bulk {
+		if copied[i] {
+			res.Names = append(res.Names, name)
 		}
+	}
+	for _, name := range []string{EventsFile, KeyFile, StateFile + ".backup", StateFile} {
+		ok, err := copyOne(from, to, name)
 		if err != nil {
 			return nil, err
 		}
-		if cur, _, err := to.Read(name); err == nil && bytes.Equal(cur, b) {
+		if ok {
 			res.Names = append(res.Names, name)
-			continue
 		}
-		if _, err := to.Write(name, b, AnyVersion); err != nil {
-			return nil, fmt.Errorf("copy %s to %s: %w", name, to.Location(name), err)
-		}
-		res.Names = append(res.Names, name)
 	}
 	return res, nil
+}
+
+// copyOne copies name unless the target holds the same bytes already; it
+// says whether name exists in from.
+func copyOne(from, to Storage, name string) (bool, error) {
+	b, _, err := from.Read(name)
+	if errors.Is(err, ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if cur, _, err := to.Read(name); err == nil && bytes.Equal(cur, b) {
+		return true, nil
+	}
+	if _, err := to.Write(name, b, AnyVersion); err != nil {
+		return false, fmt.Errorf("copy %s to %s: %w", name, to.Location(name), err)
+	}
+	return true, nil
 }

@@ -171,34 +171,49 @@ func (s *Store) LoadFor(found func(*State) bool) (*State, error) {
 // shared backend, and a decode and a schema check locally. The first
 // error in names' order is returned.
 func (s *Store) readRuns(names []string) ([]*Run, error) {
-	runs, errs := make([]*Run, len(names)), make([]error, len(names))
+	runs := make([]*Run, len(names))
+	err := atOnce(len(names), func(i int) (err error) {
+		runs[i], err = s.readRun(names[i])
+		return err
+	})
+	return runs, err
+}
+
+// requestsAtOnce bounds atOnce: enough to keep a remote backend's round
+// trips overlapping, few enough for any machine.
+const requestsAtOnce = 8
+
+// atOnce calls fn(i) for each i below n, up to requestsAtOnce at a time,
+// and returns the first error in i's order.
+func atOnce(n int, fn func(i int) error) error {
+	errs := make([]error, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < min(readRunsAtOnce, len(names)); w++ {
+	for w := 0; w < min(requestsAtOnce, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				runs[i], errs[i] = s.readRun(names[i])
+				errs[i] = fn(i)
 			}
 		}()
 	}
-	for i := range names {
+	for i := 0; i < n; i++ {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return runs, nil
+	return firstNonNil(errs)
 }
 
-// readRunsAtOnce bounds readRuns: enough to keep a remote backend's round
-// trips overlapping, few enough for any machine.
-const readRunsAtOnce = 8
+func firstNonNil(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (s *Store) readRun(name string) (*Run, error) {
 	data, _, err := s.storage.Read(name)
