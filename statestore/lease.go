@@ -19,11 +19,8 @@ type LockWatcher interface {
 	LockLost(name, holderID string) error
 }
 
-// heldKey names one holding of a lock, for a LockWatcher's bookkeeping.
-func heldKey(name, holderID string) string { return name + "\x00" + holderID }
-
-// HeldKey is heldKey for storages outside this package.
-func HeldKey(name, holderID string) string { return heldKey(name, holderID) }
+// HeldKey names one holding of a lock, for a LockWatcher's bookkeeping.
+func HeldKey(name, holderID string) string { return name + "\x00" + holderID }
 
 // Lease is the standing of a held lease.
 type Lease struct {

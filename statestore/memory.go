@@ -229,12 +229,12 @@ func (m *Memory) renew(name, holderID string, token int64, crashed chan struct{}
 		func() error {
 			mine(func(*memLease) { delete(m.locks, name) })
 			m.mu.Lock()
-			delete(m.held, heldKey(name, holderID))
+			delete(m.held, HeldKey(name, holderID))
 			m.mu.Unlock()
 			return nil
 		})
 	m.mu.Lock()
-	m.held[heldKey(name, holderID)] = lease
+	m.held[HeldKey(name, holderID)] = lease
 	m.mu.Unlock()
 	return unlock
 }
@@ -242,7 +242,7 @@ func (m *Memory) renew(name, holderID string, token int64, crashed chan struct{}
 // LockLost implements LockWatcher.
 func (m *Memory) LockLost(name, holderID string) error {
 	m.mu.Lock()
-	lease := m.held[heldKey(name, holderID)]
+	lease := m.held[HeldKey(name, holderID)]
 	m.mu.Unlock()
 	if lease == nil {
 		return nil
