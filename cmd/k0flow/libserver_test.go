@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -170,4 +171,31 @@ func TestLibServerConcurrentUpdates(t *testing.T) {
 			t.Errorf("k.n%d = %v, %v", i, v, ok)
 		}
 	}
+}
+
+// The request decoders, both protocols: any arguments bash can hold (no
+// NUL) come back exactly from the encoding the shell library sends, and
+// arbitrary bytes never panic nor allocate past the bounds.
+func FuzzLibRequest(f *testing.F) {
+	f.Add("get_state", "wireguard.connected", "K0FLOW_PHASE=setup_vpn", []byte("1\x00x\x00"))
+	f.Add("update_state", "a\nb\tc", "", []byte("3\nabc0\n"))
+	f.Add("", "-1", "K0FLOW_RUN_ID=r", []byte("999999999999\x00"))
+	f.Fuzz(func(t *testing.T, fn, arg, env string, raw []byte) {
+		if strings.ContainsRune(fn+arg+env, 0) {
+			return // bash strings cannot hold a NUL
+		}
+		req := libRequest("t", []string{env}, []string{fn, arg})
+		r := bufio.NewReader(strings.NewReader(strings.TrimPrefix(req, "t\x00")))
+		gotEnv, args, err := readRequest(r)
+		if err != nil || len(args) != 2 || args[0] != fn || args[1] != arg {
+			t.Fatalf("readRequest(%q) = %q, %v", req, args, err)
+		}
+		if name, v, ok := strings.Cut(env, "="); ok && isLibEnv(name) && v != "" {
+			if len(gotEnv) != 1 || gotEnv[0] != env {
+				t.Fatalf("env %q came back %q", env, gotEnv)
+			}
+		}
+		_, _, _ = readRequest(bufio.NewReader(bytes.NewReader(raw)))
+		_, _, _ = readLegacyRequest(bufio.NewReader(bytes.NewReader(raw)))
+	})
 }
