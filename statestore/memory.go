@@ -213,7 +213,9 @@ func (m *Memory) renew(name, holderID string, token int64, crashed chan struct{}
 	mine := func(do func(l *memLease)) bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if l := m.locks[name]; l != nil && l.token == token && !time.Now().After(l.expires) {
+		// As Azure does, a lease that expired can be renewed while no one
+		// has taken it since: the token is still the holder's.
+		if l := m.locks[name]; l != nil && l.token == token {
 			do(l)
 			return true
 		}
