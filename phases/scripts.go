@@ -19,9 +19,10 @@ type Scripts struct {
 	Store *statestore.Store
 	// InRun is the run of the k0flow apply the script runs in ("" outside one).
 	InRun string
-	// Workflow is the workflow beside the script, if any: its phases are
-	// the order, its id file names a new deployment.
-	Workflow *workflow.Workflow
+	// Workflow finds the workflow beside the script, if any: its phases
+	// are the order, its id file names a new deployment. Called only by
+	// what needs it (a reset, a new run), since finding it parses a file.
+	Workflow func() *workflow.Workflow
 	Owner    statestore.Owner
 	// Update is how a change is saved: callers differ in what "no state
 	// yet" means to them.
@@ -59,7 +60,7 @@ func (s Scripts) StartRun() (string, error) {
 	}
 	var id string
 	err := s.Store.UpdateOrInit(func() *statestore.State {
-		return statestore.NewState(DeploymentIDFor(s.Workflow))
+		return statestore.NewState(DeploymentIDFor(s.workflow()))
 	}, func(st *statestore.State) error {
 		id = st.StartBashRun(s.Owner, statestore.Now()).RunID
 		return nil
@@ -120,7 +121,7 @@ func (e *ErrUnknownPhase) Error() string {
 
 // ResetFrom is phase_reset_from: name and every phase after it in order.
 func (s Scripts) ResetFrom(name string) error {
-	order := Order(s.Workflow)
+	order := Order(s.workflow())
 	i := slices.Index(order, name)
 	if i < 0 {
 		return &ErrUnknownPhase{Name: name, Order: order}
@@ -136,6 +137,13 @@ func (s Scripts) ResetFrom(name string) error {
 		return err
 	}
 	return s.event(id, ev)
+}
+
+func (s Scripts) workflow() *workflow.Workflow {
+	if s.Workflow == nil {
+		return nil
+	}
+	return s.Workflow()
 }
 
 // Event appends an event a script adds, tagged with the run it runs in.

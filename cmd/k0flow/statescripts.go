@@ -98,11 +98,11 @@ func (c *cli) phaseApplicable(store *statestore.Store, name string) error {
 	return nil
 }
 
-// scripts is the shell library's records for a caller: upd says what
-// "no state yet" means to it; ownerPID is the calling script's (0: our
-// parent's).
+// scripts is what a calling script records (phases.Scripts): upd says
+// what "no state yet" means to the caller, owner is the script (see
+// c.owner); the workflow is looked for only by what needs it.
 func (c *cli) scripts(store *statestore.Store, upd func(*statestore.Store, func(*statestore.State) error) error, owner statestore.Owner) phases.Scripts {
-	return phases.Scripts{Store: store, InRun: c.inRun(), Workflow: c.workflowIfAny(), Owner: owner, Update: upd}
+	return phases.Scripts{Store: store, InRun: c.inRun(), Workflow: c.workflowIfAny, Owner: owner, Update: upd}
 }
 
 func (c *cli) markPhase(store *statestore.Store, name, status, reason string, ownerPID int) error {
