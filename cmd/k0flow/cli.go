@@ -75,6 +75,10 @@ func terraformHabits(fs *pflag.FlagSet, args []string) []string {
 		if a == "--" {
 			return append(out, args[i:]...)
 		}
+		if i > 0 && takesValue(fs, out[len(out)-1]) {
+			out = append(out, a) // the value of the flag before it, whatever it looks like
+			continue
+		}
 		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
 			name, value, hasValue := strings.Cut(a[1:], "=")
 			if alias, ok := terraformAliases[name]; ok && !hasValue && fs.Lookup(alias.flag) != nil && fs.Lookup(name) == nil {
@@ -94,6 +98,18 @@ func terraformHabits(fs *pflag.FlagSet, args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// takesValue says whether arg is a flag whose value is the next argument.
+func takesValue(fs *pflag.FlagSet, arg string) bool {
+	var f *pflag.Flag
+	switch {
+	case strings.HasPrefix(arg, "--") && !strings.Contains(arg, "="):
+		f = fs.Lookup(arg[2:])
+	case len(arg) == 2 && arg[0] == '-':
+		f = fs.ShorthandLookup(arg[1:])
+	}
+	return f != nil && f.NoOptDefVal == ""
 }
 
 // noArgs refuses positional arguments a command does not take, rather than
