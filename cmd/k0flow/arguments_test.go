@@ -42,6 +42,11 @@ func TestParseArguments(t *testing.T) {
 		if err != nil || h.filter.outcome != "failed" {
 			t.Fatalf("parseHistory = %+v, %v", h, err)
 		}
+		// A flag's value stays as typed, even one that looks like a flag.
+		h, err = newTestCLI().parseHistory([]string{"-outcome", "-x", "--limit", "-1"})
+		if err != nil || h.filter.outcome != "-x" || h.filter.limit != -1 {
+			t.Fatalf("parseHistory = %+v, %v", h, err)
+		}
 	})
 	t.Run("positional arguments", func(t *testing.T) {
 		d, err := newTestCLI().parseDiff([]string{"last-success", "last-failed"})
