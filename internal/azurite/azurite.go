@@ -66,7 +66,7 @@ type Options struct {
 	Port int    // 0: a free one
 	Dir  string // keep its data there, so that a stopped Azurite can come back with it; "": in memory
 	// TLS serves https with a certificate made for Host and 127.0.0.1,
-	// written into CertDir.
+	// written into CertDir (a new temporary directory when empty).
 	TLS     bool
 	CertDir string
 	// OAuth has Azurite check Azure AD bearer tokens (--oauth basic: the
@@ -111,6 +111,13 @@ func StartWith(bin string, o Options) (*Server, error) {
 		return nil, errors.New("azurite: OAuth needs TLS (Azure AD tokens are only sent over https)")
 	}
 	if o.TLS {
+		if o.CertDir == "" {
+			dir, err := os.MkdirTemp("", "azurite-cert-")
+			if err != nil {
+				return nil, err
+			}
+			o.CertDir = dir
+		}
 		cert, key, err := SelfSignedCert(o.CertDir, o.Host)
 		if err != nil {
 			return nil, err
