@@ -32,7 +32,7 @@ func cmdForceUnlock(c *cli, args []string) error {
 		if !term.IsTerminal(int(os.Stdin.Fd())) {
 			return usageErrorf("refusing to force-unlock without confirmation: there is no terminal to ask; pass --yes")
 		}
-		fmt.Fprintf(c.stdout, "k0flow will break the run lock %s. If its run is still going, two runs will change the deployment at once.\nOnly 'yes' will be accepted to confirm: ", id)
+		fmt.Fprintf(c.stdout, "k0flow will break the run lock %s. If its run is still going, the phase it runs now goes on until it ends (the runner then starts no other), while another apply may start.\nOnly 'yes' will be accepted to confirm: ", id)
 		answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
 			return &exitError{code: exitFailure, err: errors.New("force-unlock cancelled")}
