@@ -267,6 +267,13 @@ func (r *Runner) finish(runErr error) error {
 	r.event("", statestore.Event{Action: "run_" + outcome, Message: "Run " + r.run.RunID + " ended: " + outcome})
 	r.Observer.RunEnded(r.run)
 	if err != nil {
+		switch {
+		case statestore.IsNotExist(err):
+			return fmt.Errorf("run %s stopped: its state file was removed while it ran (%v); the events and logs that remain are in %s", r.run.RunID, err, r.Store.Dir)
+		case runErr != nil && runErr.Error() != err.Error():
+			// The cause first: recording the end usually fails for it.
+			return fmt.Errorf("%w (and recording the end of run %s failed too: %v)", runErr, r.run.RunID, err)
+		}
 		return fmt.Errorf("record the end of run %s: %w", r.run.RunID, err)
 	}
 	return runErr
