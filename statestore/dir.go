@@ -61,6 +61,9 @@ func (d *Dir) Read(name string) ([]byte, string, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", fmt.Errorf("%s: %w", d.file(name), ErrNotExist)
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, "", fmt.Errorf("%w (k0flow keeps a state directory private to its owner: run k0flow as that user)", err)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -433,6 +436,9 @@ func (d *Dir) Lock(ctx context.Context, name string, holder LockHolder, wait boo
 	}
 	path := d.file("." + name + ".lock")
 	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("take the %s lock: %w (the state directory %s is not writable by this user: k0flow keeps it private to its owner; run k0flow as that user, or point --state-dir elsewhere)", name, err, d.Path)
+	}
 	if err != nil {
 		return nil, err
 	}
