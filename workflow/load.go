@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -137,9 +138,17 @@ func (w *Workflow) decodeBackend(blocks []*backendSchema) hcl.Diagnostics {
 			sb.UseAzureAD = v.True()
 		}
 	}
-	if sb.ContainerName == "" {
+	switch {
+	case sb.ContainerName == "":
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing container_name",
 			Detail: "state_backend \"azurerm\" needs container_name (and storage_account_name, unless AZURE_STORAGE_CONNECTION_STRING names the account).", Subject: b.DeclRange.Ptr()})
+	case !azureContainerName.MatchString(sb.ContainerName) || len(sb.ContainerName) > 63:
+		// Azure answers another name with a 400 that reads like a network
+		// fault; statestore/azurerm checks names from flags and the
+		// environment the same way.
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid container_name",
+			Detail:  fmt.Sprintf("%q is not a valid Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", sb.ContainerName),
+			Subject: b.ContainerName.Range().Ptr()})
 	}
 	w.StateBackend = sb
 	return diags
@@ -421,3 +430,7 @@ func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
 	}
 	return out
 }
+
+// azureContainerName is Azure's rule for a container name, but for the
+// length (at most 63), checked apart.
+var azureContainerName = regexp.MustCompile(`^[a-z0-9](?:-?[a-z0-9]){2,}$`)

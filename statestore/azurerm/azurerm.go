@@ -87,6 +87,9 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	if cfg.ContainerName == "" {
 		return nil, errors.New("azurerm state backend: container_name is required")
 	}
+	if err := CheckContainerName(cfg.ContainerName); err != nil {
+		return nil, fmt.Errorf("azurerm state backend: %w", err)
+	}
 	if cfg.LeaseDuration == 0 {
 		cfg.LeaseDuration = 60 * time.Second
 	}
@@ -171,6 +174,24 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 		return nil, fmt.Errorf("azurerm state backend: %w", s.fail("open container", "", err))
 	}
 	return s, nil
+}
+
+// CheckContainerName applies Azure's rules for a container name: 3 to 63
+// lowercase letters, digits and single hyphens, starting and ending with a
+// letter or digit. The service would refuse another with a 400 that reads
+// like a network fault.
+func CheckContainerName(name string) error {
+	ok := len(name) >= 3 && len(name) <= 63 && !strings.Contains(name, "--") &&
+		name[0] != '-' && name[len(name)-1] != '-'
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("container_name %q is not a valid Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", name)
+	}
+	return nil
 }
 
 func containerURL(cfg Config) string {

@@ -160,12 +160,13 @@ func TestNewRefusesBadSettings(t *testing.T) {
 		want string
 	}{
 		{azurerm.Config{}, nil, "container_name is required"},
-		{azurerm.Config{ContainerName: "c"}, nil, "no credentials: set AZURE_STORAGE_CONNECTION_STRING"},
-		{azurerm.Config{ContainerName: "c", LeaseDuration: 5 * time.Second}, nil, "a lease lasts 15 to 60 seconds"},
-		{azurerm.Config{ContainerName: "c", Retries: &eleven}, nil, "retries is 0 to 10, not 11"},
-		{azurerm.Config{ContainerName: "c", Retries: &minus}, nil, "retries is 0 to 10, not -1"},
-		{azurerm.Config{ContainerName: "c", UseAzureAD: true}, nil, "storage_account_name (or endpoint) is required with use_azuread"},
-		{azurerm.Config{ContainerName: "c"}, []string{"ARM_ACCESS_KEY=" + azurite.Key}, "storage_account_name is required with an account key"},
+		{azurerm.Config{ContainerName: "ccc"}, nil, "no credentials: set AZURE_STORAGE_CONNECTION_STRING"},
+		{azurerm.Config{ContainerName: "K0flow_State"}, nil, `container_name "K0flow_State" is not a valid Azure container name`},
+		{azurerm.Config{ContainerName: "ccc", LeaseDuration: 5 * time.Second}, nil, "a lease lasts 15 to 60 seconds"},
+		{azurerm.Config{ContainerName: "ccc", Retries: &eleven}, nil, "retries is 0 to 10, not 11"},
+		{azurerm.Config{ContainerName: "ccc", Retries: &minus}, nil, "retries is 0 to 10, not -1"},
+		{azurerm.Config{ContainerName: "ccc", UseAzureAD: true}, nil, "storage_account_name (or endpoint) is required with use_azuread"},
+		{azurerm.Config{ContainerName: "ccc"}, []string{"ARM_ACCESS_KEY=" + azurite.Key}, "storage_account_name is required with an account key"},
 	} {
 		_, err := azurerm.New(context.Background(), c.cfg, c.env)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -181,9 +182,23 @@ func TestAzureADAccountFromEndpoint(t *testing.T) {
 	t.Setenv("AZURE_TOKEN_CREDENTIALS", "AzureCLICredential")
 	t.Setenv("PATH", t.TempDir()) // no az: the chain has nothing to offer
 	zero := 0
-	_, err := azurerm.New(context.Background(), azurerm.Config{ContainerName: "c", UseAzureAD: true,
+	_, err := azurerm.New(context.Background(), azurerm.Config{ContainerName: "ccc", UseAzureAD: true,
 		Endpoint: "https://10.213.0.1:10000/devstoreaccount1", Retries: &zero, Timeout: time.Second}, nil)
-	if err == nil || !strings.Contains(err.Error(), "open container azurerm://devstoreaccount1/c/ (check the storage account's reachability and credentials") {
+	if err == nil || !strings.Contains(err.Error(), "open container azurerm://devstoreaccount1/ccc/ (check the storage account's reachability and credentials") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Azure's container name rule, which the service would answer with a 400
+// that reads like a network fault.
+func TestCheckContainerName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"k0flow": true, "a-b-c": true, "abc": true, "k0flow-team": true, strings.Repeat("a", 63): true,
+		"ab": false, strings.Repeat("a", 64): false, "a--b": false, "-ab": false, "ab-": false,
+		"K0flow": false, "k0flow_state": false, "k0flow.state": false, "": false,
+	} {
+		if err := azurerm.CheckContainerName(name); (err == nil) != ok {
+			t.Errorf("CheckContainerName(%q) = %v, want ok=%v", name, err, ok)
+		}
 	}
 }
