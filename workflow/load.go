@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -149,6 +151,12 @@ func (w *Workflow) decodeBackend(blocks []*backendSchema) hcl.Diagnostics {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid container_name",
 			Detail:  fmt.Sprintf("%q is not a valid Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", sb.ContainerName),
 			Subject: b.ContainerName.Range().Ptr()})
+	}
+	if p := sb.KeyPrefix; p != "" && (strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") ||
+		strings.Contains(p, "\\") || slices.ContainsFunc(strings.Split(p, "/"), func(s string) bool { return s == "." || s == ".." })) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid key_prefix",
+			Detail:  fmt.Sprintf("%q is not a folder of blobs: use segments separated by single slashes, none of them empty, \".\" or \"..\" (another deployment's folder could be meant), without a backslash.", p),
+			Subject: b.KeyPrefix.Range().Ptr()})
 	}
 	w.StateBackend = sb
 	return diags

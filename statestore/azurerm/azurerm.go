@@ -90,6 +90,9 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	if err := CheckContainerName(cfg.ContainerName); err != nil {
 		return nil, fmt.Errorf("azurerm state backend: %w", err)
 	}
+	if err := CheckKeyPrefix(cfg.KeyPrefix); err != nil {
+		return nil, fmt.Errorf("azurerm state backend: %w", err)
+	}
 	if cfg.LeaseDuration == 0 {
 		cfg.LeaseDuration = 60 * time.Second
 	}
@@ -190,6 +193,25 @@ func CheckContainerName(name string) error {
 	}
 	if !ok {
 		return fmt.Errorf("container_name %q is not a valid Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", name)
+	}
+	return nil
+}
+
+// CheckKeyPrefix refuses a key prefix that would not name a folder of its
+// own: a leading or trailing slash, an empty, "." or ".." segment (path
+// cleaning, or a URL, would make "a/../b" another deployment's "b"), or a
+// backslash.
+func CheckKeyPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	for _, seg := range strings.Split(prefix, "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.Contains(seg, "\\") {
+			return fmt.Errorf("key_prefix %q is not a folder of blobs: use segments separated by single slashes, none of them empty, \".\" or \"..\", without a backslash", prefix)
+		}
+	}
+	if len(prefix) > 512 {
+		return fmt.Errorf("key_prefix is %d characters; Azure allows 1,024 for a whole blob name, so keep it under 512", len(prefix))
 	}
 	return nil
 }
