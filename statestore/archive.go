@@ -103,12 +103,13 @@ func (s *Store) moveAll(prefix, dir string) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range names {
-		if err := s.storage.Move(name, dir+name); err != nil {
-			return fmt.Errorf("move %s into %s: %w", name, s.storage.Location(dir), err)
+	// Several at a time: on a shared backend each move is requests.
+	return atOnce(len(names), func(i int) error {
+		if err := s.storage.Move(names[i], dir+names[i]); err != nil {
+			return fmt.Errorf("move %s into %s: %w", names[i], s.storage.Location(dir), err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // archiveName is a new directory of old_deployments/, named the bash
