@@ -19,23 +19,20 @@ type LockWatcher interface {
 	LockLost(name, holderID string) error
 }
 
-// HeldKey names one holding of a lock, for a LockWatcher's bookkeeping.
-func HeldKey(name, holderID string) string { return name + "\x00" + holderID }
-
-// Lease is the standing of a held lease.
-type Lease struct {
+// heldLease is the standing of a held lease.
+type heldLease struct {
 	mu   sync.Mutex
 	lost error
 }
 
 // Lost is nil while the lease holds, else why it does not (ErrLockLost).
-func (l *Lease) Lost() error {
+func (l *heldLease) Lost() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.lost
 }
 
-func (l *Lease) lose(err error) {
+func (l *heldLease) lose(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.lost == nil {
@@ -50,19 +47,53 @@ type LostLeaseError struct{ Err error }
 func (e *LostLeaseError) Error() string { return e.Err.Error() }
 func (e *LostLeaseError) Unwrap() error { return e.Err }
 
+// Holdings are the leases this process holds on one storage: a lease
+// storage embeds it, and so implements LockWatcher.
+type Holdings struct {
+	mu   sync.Mutex
+	held map[string]*heldLease // by lock name and holder ID
+}
+
+// LockLost implements LockWatcher.
+func (h *Holdings) LockLost(name, holderID string) error {
+	h.mu.Lock()
+	lease := h.held[name+"\x00"+holderID]
+	h.mu.Unlock()
+	if lease == nil {
+		return nil
+	}
+	return lease.Lost()
+}
+
+func (h *Holdings) set(key string, lease *heldLease) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if lease == nil {
+		delete(h.held, key)
+		return
+	}
+	if h.held == nil {
+		h.held = map[string]*heldLease{}
+	}
+	h.held[key] = lease
+}
+
 // HoldLease is the holding side of a lease-shaped lock, for a Storage
 // whose locks outlive their holder: renew is called every third of the
 // lease's length until the returned Unlocker runs release (once), or until
 // crashed is closed (a test's stand-in for the holder's death), after
-// which the lease is left to expire.
+// which the lease is left to expire. The holding is in h, by the lock's
+// name and the holder's ID, until it is released.
 //
-// The Lease says when the holding ended without release: renew returned a
-// *LostLeaseError (the storage gave the lease to no one, or to another),
+// h's LockLost says when the holding ended without release: renew returned
+// a *LostLeaseError (the storage gave the lease to no one, or to another),
 // or renewals kept failing for a whole lease length, after which the
 // storage has let it expire.
-func HoldLease(length time.Duration, crashed <-chan struct{}, renew func() error, release func() error) (Unlocker, *Lease) {
+func (h *Holdings) HoldLease(name, holderID string, length time.Duration, crashed <-chan struct{}, renew func() error, release func() error) Unlocker {
 	stop, done := make(chan struct{}), make(chan struct{})
-	lease := &Lease{}
+	lease := &heldLease{}
+	key := name + "\x00" + holderID
+	h.set(key, lease)
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(length / 3)
@@ -96,8 +127,9 @@ func HoldLease(length time.Duration, crashed <-chan struct{}, renew func() error
 		once.Do(func() {
 			close(stop)
 			<-done
+			h.set(key, nil)
 			err = release()
 		})
 		return err
-	}, lease
+	}
 }

@@ -19,13 +19,14 @@ import (
 // blob's are: taken for LeaseTTL, renewed in the background while held,
 // and lost by a holder that stops renewing (SimulateCrash).
 type Memory struct {
+	Holdings // the leases taken through this Memory, for LockLost
+
 	// LeaseTTL is how long a lock lasts without renewal; 0 means 15 s.
 	LeaseTTL time.Duration
 
 	mu      sync.Mutex
 	files   map[string]*memFile
 	locks   map[string]*memLease
-	held    map[string]*Lease // this process's holdings, for LockLost
 	version int64
 	crashed chan struct{} // closed by SimulateCrash: renewals stop
 }
@@ -45,7 +46,7 @@ var _ Storage = (*Memory)(nil)
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
-	return &Memory{files: map[string]*memFile{}, locks: map[string]*memLease{}, held: map[string]*Lease{}, crashed: make(chan struct{})}
+	return &Memory{files: map[string]*memFile{}, locks: map[string]*memLease{}, crashed: make(chan struct{})}
 }
 
 func (m *Memory) ttl() time.Duration {
@@ -221,7 +222,7 @@ func (m *Memory) renew(name, holderID string, token int64, crashed chan struct{}
 		}
 		return false
 	}
-	unlock, lease := HoldLease(m.ttl(), crashed,
+	return m.HoldLease(name, holderID, m.ttl(), crashed,
 		func() error {
 			if !mine(func(l *memLease) { l.expires = time.Now().Add(m.ttl()) }) {
 				return &LostLeaseError{Err: fmt.Errorf("the %s lease was broken or expired", name)}
@@ -230,26 +231,8 @@ func (m *Memory) renew(name, holderID string, token int64, crashed chan struct{}
 		},
 		func() error {
 			mine(func(*memLease) { delete(m.locks, name) })
-			m.mu.Lock()
-			delete(m.held, HeldKey(name, holderID))
-			m.mu.Unlock()
 			return nil
 		})
-	m.mu.Lock()
-	m.held[HeldKey(name, holderID)] = lease
-	m.mu.Unlock()
-	return unlock
-}
-
-// LockLost implements LockWatcher.
-func (m *Memory) LockLost(name, holderID string) error {
-	m.mu.Lock()
-	lease := m.held[HeldKey(name, holderID)]
-	m.mu.Unlock()
-	if lease == nil {
-		return nil
-	}
-	return lease.Lost()
 }
 
 // SimulateCrash stops renewing every lease taken so far, as the death of

@@ -66,12 +66,13 @@ type Config struct {
 
 // Storage is statestore.Storage in a blob container.
 type Storage struct {
+	statestore.Holdings // the leases this process holds here, for LockLost
+
 	cfg       Config
 	container *container.Client
 
 	mu      sync.Mutex
-	crashed chan struct{}                // closed by SimulateCrash: renewals stop
-	held    map[string]*statestore.Lease // this process's locks, for LockLost
+	crashed chan struct{} // closed by SimulateCrash: renewals stop
 }
 
 var _ statestore.Storage = (*Storage)(nil)
@@ -170,7 +171,7 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azurerm state backend: %w", err)
 	}
-	s := &Storage{cfg: cfg, container: client, crashed: make(chan struct{}), held: map[string]*statestore.Lease{}}
+	s := &Storage{cfg: cfg, container: client, crashed: make(chan struct{})}
 	cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	if _, err := client.Create(cctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
@@ -542,7 +543,7 @@ func (s *Storage) renew(name, holderID string, lc *lease.BlobClient) statestore.
 	s.mu.Lock()
 	crashed := s.crashed
 	s.mu.Unlock()
-	unlock, held := statestore.HoldLease(s.cfg.LeaseDuration, crashed,
+	return s.HoldLease(name, holderID, s.cfg.LeaseDuration, crashed,
 		func() error {
 			ctx, cancel := s.ctx()
 			defer cancel()
@@ -554,9 +555,6 @@ func (s *Storage) renew(name, holderID string, lc *lease.BlobClient) statestore.
 			return err
 		},
 		func() error {
-			s.mu.Lock()
-			delete(s.held, statestore.HeldKey(name, holderID))
-			s.mu.Unlock()
 			ctx, cancel := s.ctx()
 			defer cancel()
 			_, err := lc.ReleaseLease(ctx, nil)
@@ -565,21 +563,6 @@ func (s *Storage) renew(name, holderID string, lc *lease.BlobClient) statestore.
 			}
 			return nil
 		})
-	s.mu.Lock()
-	s.held[statestore.HeldKey(name, holderID)] = held
-	s.mu.Unlock()
-	return unlock
-}
-
-// LockLost implements statestore.LockWatcher.
-func (s *Storage) LockLost(name, holderID string) error {
-	s.mu.Lock()
-	held := s.held[statestore.HeldKey(name, holderID)]
-	s.mu.Unlock()
-	if held == nil {
-		return nil
-	}
-	return held.Lost()
 }
 
 // SimulateCrash stops every renewal, as the death of the holder would.
