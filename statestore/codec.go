@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -297,7 +298,7 @@ func (v *vmFile) UnmarshalJSON(data []byte) error {
 	if err := unmarshalFile(data, &all); err != nil {
 		return err
 	}
-	for _, k := range []string{"ssh_verified", "verification_timestamp", "cloud_init_complete", "completion_timestamp"} {
+	for _, k := range vmKnownKeys() {
 		delete(all, k)
 	}
 	if len(all) > 0 {
@@ -306,6 +307,19 @@ func (v *vmFile) UnmarshalJSON(data []byte) error {
 	v.VMStatus = st
 	return nil
 }
+
+// vmKnownKeys are the keys of VMStatus's own fields, from their tags.
+var vmKnownKeys = sync.OnceValue(func() []string {
+	var keys []string
+	t := reflect.TypeFor[VMStatus]()
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.Name != "Extra" {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			keys = append(keys, name)
+		}
+	}
+	return keys
+})
 
 // vmKnown is a VMStatus without its extra keys.
 type vmKnown struct{ *VMStatus }
