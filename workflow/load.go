@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -17,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/k0flow/k0flow/internal/azname"
 )
 
 // Loader parses workflow and variable files, keeping their sources so that
@@ -140,23 +139,16 @@ func (w *Workflow) decodeBackend(blocks []*backendSchema) hcl.Diagnostics {
 			sb.UseAzureAD = v.True()
 		}
 	}
-	switch {
-	case sb.ContainerName == "":
+	if sb.ContainerName == "" {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing container_name",
 			Detail: "state_backend \"azurerm\" needs container_name (and storage_account_name, unless AZURE_STORAGE_CONNECTION_STRING names the account).", Subject: b.DeclRange.Ptr()})
-	case !azureContainerName.MatchString(sb.ContainerName) || len(sb.ContainerName) > 63:
-		// Azure answers another name with a 400 that reads like a network
-		// fault; statestore/azurerm checks names from flags and the
-		// environment the same way.
+	} else if err := azname.CheckContainer(sb.ContainerName); err != nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid container_name",
-			Detail:  fmt.Sprintf("%q is not a valid Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", sb.ContainerName),
-			Subject: b.ContainerName.Range().Ptr()})
+			Detail: err.Error() + ".", Subject: b.ContainerName.Range().Ptr()})
 	}
-	if p := sb.KeyPrefix; p != "" && (strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") ||
-		strings.Contains(p, "\\") || slices.ContainsFunc(strings.Split(p, "/"), func(s string) bool { return s == "." || s == ".." })) {
+	if err := azname.CheckKeyPrefix(sb.KeyPrefix); err != nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid key_prefix",
-			Detail:  fmt.Sprintf("%q is not a folder of blobs: use segments separated by single slashes, none of them empty, \".\" or \"..\" (another deployment's folder could be meant), without a backslash.", p),
-			Subject: b.KeyPrefix.Range().Ptr()})
+			Detail: err.Error() + ".", Subject: b.KeyPrefix.Range().Ptr()})
 	}
 	w.StateBackend = sb
 	return diags
@@ -438,7 +430,3 @@ func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
 	}
 	return out
 }
-
-// azureContainerName is Azure's rule for a container name, but for the
-// length (at most 63), checked apart.
-var azureContainerName = regexp.MustCompile(`^[a-z0-9](?:-?[a-z0-9]){2,}$`)

@@ -34,6 +34,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
 
+	"github.com/k0flow/k0flow/internal/azname"
 	"github.com/k0flow/k0flow/statestore"
 )
 
@@ -88,11 +89,11 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 	if cfg.ContainerName == "" {
 		return nil, errors.New("azurerm state backend: container_name is required")
 	}
-	if err := CheckContainerName(cfg.ContainerName); err != nil {
-		return nil, fmt.Errorf("azurerm state backend: %w", err)
+	if err := azname.CheckContainer(cfg.ContainerName); err != nil {
+		return nil, fmt.Errorf("azurerm state backend: container_name %w", err)
 	}
-	if err := CheckKeyPrefix(cfg.KeyPrefix); err != nil {
-		return nil, fmt.Errorf("azurerm state backend: %w", err)
+	if err := azname.CheckKeyPrefix(cfg.KeyPrefix); err != nil {
+		return nil, fmt.Errorf("azurerm state backend: key_prefix %w", err)
 	}
 	if cfg.LeaseDuration == 0 {
 		cfg.LeaseDuration = 60 * time.Second
@@ -178,43 +179,6 @@ func New(ctx context.Context, cfg Config, env []string) (*Storage, error) {
 		return nil, fmt.Errorf("azurerm state backend: %w", s.fail("open container", "", err))
 	}
 	return s, nil
-}
-
-// CheckContainerName applies Azure's rules for a container name: 3 to 63
-// lowercase letters, digits and single hyphens, starting and ending with a
-// letter or digit. The service would refuse another with a 400 that reads
-// like a network fault.
-func CheckContainerName(name string) error {
-	ok := len(name) >= 3 && len(name) <= 63 && !strings.Contains(name, "--") &&
-		name[0] != '-' && name[len(name)-1] != '-'
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			ok = false
-		}
-	}
-	if !ok {
-		return fmt.Errorf("container_name %q is not a valid Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", name)
-	}
-	return nil
-}
-
-// CheckKeyPrefix refuses a key prefix that would not name a folder of its
-// own: a leading or trailing slash, an empty, "." or ".." segment (path
-// cleaning, or a URL, would make "a/../b" another deployment's "b"), or a
-// backslash.
-func CheckKeyPrefix(prefix string) error {
-	if prefix == "" {
-		return nil
-	}
-	for _, seg := range strings.Split(prefix, "/") {
-		if seg == "" || seg == "." || seg == ".." || strings.Contains(seg, "\\") {
-			return fmt.Errorf("key_prefix %q is not a folder of blobs: use segments separated by single slashes, none of them empty, \".\" or \"..\", without a backslash", prefix)
-		}
-	}
-	if len(prefix) > 512 {
-		return fmt.Errorf("key_prefix is %d characters; Azure allows 1,024 for a whole blob name, so keep it under 512", len(prefix))
-	}
-	return nil
 }
 
 func containerURL(cfg Config) string {

@@ -191,17 +191,3 @@ func TestAzureADAccountFromEndpoint(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
-// Azure's container name rule, which the service would answer with a 400
-// that reads like a network fault.
-func TestCheckContainerName(t *testing.T) {
-	for name, ok := range map[string]bool{
-		"k0flow": true, "a-b-c": true, "abc": true, "k0flow-team": true, strings.Repeat("a", 63): true,
-		"ab": false, strings.Repeat("a", 64): false, "a--b": false, "-ab": false, "ab-": false,
-		"K0flow": false, "k0flow_state": false, "k0flow.state": false, "": false,
-	} {
-		if err := azurerm.CheckContainerName(name); (err == nil) != ok {
-			t.Errorf("CheckContainerName(%q) = %v, want ok=%v", name, err, ok)
-		}
-	}
-}
