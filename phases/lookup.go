@@ -11,13 +11,14 @@ import (
 
 // Lookup answers `state get` and the library's get_state: runtime values
 // first, then the cached Terraform outputs, then live `terraform output`
-// when the workflow (nil: none) has a terraform block. Infrastructure
-// facts are read, never copied into runtime values.
-func Lookup(st *statestore.State, key string, w *workflow.Workflow) (any, bool) {
+// when the workflow (found by workflow, only then: nil when there is none)
+// has a terraform block. Infrastructure facts are read, never copied into
+// runtime values.
+func Lookup(st *statestore.State, key string, workflow func() *workflow.Workflow) (any, bool) {
 	if v, ok := LookupState(st, key); ok {
 		return v, true
 	}
-	return liveOutput(w, key)
+	return liveOutput(workflow(), key)
 }
 
 // LoadFor loads what a lookup of key needs: the state file alone, unless

@@ -8,9 +8,10 @@ import (
 	"github.com/k0flow/k0flow/workflow"
 )
 
-// lookup is phases.Lookup with the workflow this command runs under.
+// lookup is phases.Lookup with the workflow this command runs under,
+// loaded only if the state does not answer.
 func (c *cli) lookup(st *statestore.State, key string) (any, bool) {
-	return phases.Lookup(st, key, c.workflowIfAny())
+	return phases.Lookup(st, key, c.workflowIfAny)
 }
 
 // workflowIfAny loads $K0FLOW_WORKFLOW (set for phases) or ./deploy.hcl
