@@ -161,18 +161,16 @@ func (r *Runner) start(plan *Plan) error {
 	for _, s := range plan.Active() {
 		run.Phases = append(run.Phases, &statestore.PhaseRecord{Name: s.Phase.Name, Status: statestore.StatusPending})
 	}
-	var deploymentID, newID string
-	if exists, err := r.Store.Exists(); err == nil && !exists {
-		if newID, err = NewDeploymentID(plan.Workflow); err != nil {
-			return err
-		}
-	}
+	var deploymentID string
+	var idErr error // naming a new deployment can fail (its id file): nothing is saved then
 	err := r.Store.UpdateOrInit(func() *statestore.State {
-		if newID == "" {
-			newID = statestore.NewDeploymentID(plan.Workflow.Name)
-		}
-		return statestore.NewState(newID)
+		id, err := NewDeploymentID(plan.Workflow)
+		idErr = err
+		return statestore.NewState(id)
 	}, func(st *statestore.State) error {
+		if idErr != nil {
+			return idErr
+		}
 		run.Terraform = snapshot(st.Terraform)
 		st.DeploymentRuns = append(st.DeploymentRuns, run)
 		st.CurrentRunID = run.RunID
