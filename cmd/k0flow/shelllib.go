@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/phases"
 )
 
 //go:embed shell-lib.bash
@@ -21,11 +21,8 @@ func init() {
 			if err := c.parseNoArgs("shell-lib", args); err != nil {
 				return err
 			}
-			phases := statestore.PhaseSequence
-			if wf := c.workflowIfAny(); wf != nil {
-				phases = wf.PhaseNames()
-			}
-			lib := strings.NewReplacer("@VERSION@", version(), "@PHASES@", strings.Join(phases, " ")).Replace(shellLib)
+			order := phases.Order(c.workflowIfAny())
+			lib := strings.NewReplacer("@VERSION@", version(), "@PHASES@", strings.Join(order, " ")).Replace(shellLib)
 			fmt.Fprint(c.stdout, lib)
 			return nil
 		},
