@@ -13,7 +13,6 @@ require (
 	github.com/spf13/pflag v1.0.2
 	github.com/zclconf/go-cty v1.20.0
 	golang.org/x/term v0.47.0
-	golang.org/x/text v0.41.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -45,5 +44,6 @@ require (
 	golang.org/x/net v0.58.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 	golang.org/x/tools v0.49.0 // indirect
 )

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 )
 
@@ -80,18 +79,8 @@ func DecodeRun(data []byte) (*Run, error) {
 	if err := unmarshalFile(body, &doc); err != nil {
 		return nil, err
 	}
-	sch, err := runSchema()
-	if err != nil {
-		return nil, fmt.Errorf("embedded schema: %w", err)
-	}
-	if err := sch.Validate(doc); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			var out []Violation
-			collect(ve, nil, &out)
-			return nil, &SchemaError{Violations: out}
-		}
-		return nil, err
+	if found := checkRunDoc(doc); len(found) > 0 {
+		return nil, violations(found, nil)
 	}
 	f := runFile{Run: &Run{}}
 	if err := unmarshalFile(body, &f); err != nil {
@@ -105,13 +94,6 @@ func DecodeRun(data []byte) (*Run, error) {
 	}
 	return f.Run, nil
 }
-
-var runSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	if _, err := compiled(); err != nil {
-		return nil, err
-	}
-	return compiler.Compile(SchemaURL + "#/$defs/run")
-})
 
 // withHistory adds the moved runs to a state's list, oldest first, for a
 // reader that needs every run. A run in both places is the state's.

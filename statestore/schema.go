@@ -8,17 +8,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 	"gopkg.in/yaml.v3"
 )
 
 // SchemaJSON is the JSON Schema (draft 2020-12) of deployment-state.yaml,
-// checked on every load and by `k0flow state validate`.
+// published for editors and tools; check.go is its checks, run on every
+// load and by `k0flow state validate`.
 //
 //go:embed schema/deployment-state.schema.json
 var SchemaJSON []byte
@@ -26,24 +23,6 @@ var SchemaJSON []byte
 // SchemaURL is the schema's $id, named in the file's first line so that
 // editors validate it.
 const SchemaURL = "https://raw.githubusercontent.com/k0flow/k0flow/main/statestore/schema/deployment-state.schema.json"
-
-// compiler holds the schema once compiled() has run; runSchema compiles
-// the run record's part with it.
-var compiler *jsonschema.Compiler
-
-var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(SchemaJSON)))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource(SchemaURL, doc); err != nil {
-		return nil, err
-	}
-	compiler = c
-	return c.Compile(SchemaURL)
-})
 
 // Violation is one way a state breaks the schema.
 type Violation struct {
@@ -74,8 +53,6 @@ func (e *SchemaError) Error() string {
 	return "schema violation: " + strings.Join(parts, "; ")
 }
 
-var printer = message.NewPrinter(language.English)
-
 // checkSchema validates a document parsed by yaml.v3 against the schema.
 func checkSchema(root *yaml.Node, data []byte) error {
 	var doc any
@@ -89,44 +66,31 @@ func checkSchema(root *yaml.Node, data []byte) error {
 	return validateDoc(top, data)
 }
 
-// validateDoc validates a decoded document against the schema. A state of
-// the previous schema is validated as the one it migrates to. Only when it
+// validateDoc checks a decoded document against the schema. A state of
+// the previous schema is checked as the one it migrates to. Only when it
 // fails is the file parsed again, by yaml.v3, to name the lines.
 func validateDoc(top map[string]any, data []byte) error {
-	sch, err := compiled()
-	if err != nil {
-		return fmt.Errorf("embedded schema: %w", err)
-	}
 	if versionOf(top["schema_version"]) == previousVersion {
 		top["schema_version"] = json.Number(strconv.Itoa(SchemaVersion))
 	}
-	err = sch.Validate(top)
-	ve, ok := err.(*jsonschema.ValidationError)
-	if !ok {
-		return err
+	found := checkStateDoc(top)
+	if len(found) == 0 {
+		return nil
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
-	var out []Violation
-	collect(ve, &root, &out)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
-	return &SchemaError{Violations: out}
+	return violations(found, &root)
 }
 
-// collect gathers the leaves of the error tree: the specific failures, not
-// the "doesn't validate against #/$defs/run" wrappers around them.
-func collect(e *jsonschema.ValidationError, root *yaml.Node, out *[]Violation) {
-	if len(e.Causes) > 0 {
-		for _, c := range e.Causes {
-			collect(c, root, out)
-		}
-		return
+// violations names each finding's YAML path and, given the parsed file,
+// its line.
+func violations(found []located, root *yaml.Node) *SchemaError {
+	out := make([]Violation, len(found))
+	for i, f := range found {
+		out[i] = Violation{Path: yamlPath(f.loc), Line: lineOf(root, f.loc), Message: f.msg}
 	}
-	*out = append(*out, Violation{
-		Path:    yamlPath(e.InstanceLocation),
-		Line:    lineOf(root, e.InstanceLocation),
-		Message: e.ErrorKind.LocalizedString(printer),
-	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return &SchemaError{Violations: out}
 }
 
 func yamlPath(loc []string) string {
