@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -233,13 +234,14 @@ func exactNode(v any) (*yaml.Node, error) {
 // else double-quoted (the emitter would write "<<" plain, a merge key).
 func keyNode(k string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}
-	if !plainKey.MatchString(k) || k == "true" || k == "false" || k == "null" {
+	if !plainKey().MatchString(k) || k == "true" || k == "false" || k == "null" {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
 }
 
-var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+// plainKey is compiled on first use, not by every process at init.
+var plainKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`) })
 
 // pairs is a mapping of strings in a fixed order, as v1 wrote its entries.
 type pairs [][2]string

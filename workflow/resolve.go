@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -246,7 +247,9 @@ func splices(expr hcl.Expression, what string) *hcl.Diagnostic {
 	return nil
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// envName is compiled on first use: every process pays for what is
+// compiled at init.
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 func (s *Scope) env(r *Resolved, expr hcl.Expression) hcl.Diagnostics {
 	r.Env, r.SecretEnv = map[string]string{}, map[string]bool{}
@@ -260,7 +263,7 @@ func (s *Scope) env(r *Resolved, expr hcl.Expression) hcl.Diagnostics {
 	for it := v.ElementIterator(); it.Next(); {
 		k, e := it.Element()
 		name := k.AsString()
-		if !envName.MatchString(name) {
+		if !envName().MatchString(name) {
 			return hcl.Diagnostics{badValue("Invalid env", fmt.Errorf("%q is not a valid environment variable name", name), expr)}
 		}
 		e, marks := e.UnmarkDeep()
