@@ -423,7 +423,12 @@ func jsonTypeOf(v any) string {
 			return "invalid"
 		}
 		return "number"
-	case json.Number, int, int64, uint64:
+	case json.Number:
+		if ratOf(t) == nil {
+			return string(t) // NaN or an infinity, from YAML's .nan or .inf
+		}
+		return "number"
+	case int, int64, uint64:
 		return "number"
 	}
 	return "invalid"

@@ -233,6 +233,20 @@ func TestCheckMessages(t *testing.T) {
 	}
 }
 
+// TestCheckRefusesNaN: YAML's .nan and .inf are numbers to a YAML
+// decoder but no JSON value; a duration that is one is refused by name.
+func TestCheckRefusesNaN(t *testing.T) {
+	for _, v := range []string{".nan", ".inf", "-.inf"} {
+		y := "schema_version: 3\ndeployment_id: x\ncreated_at: 2026-11-22T18:00:00Z\nlast_updated: 2026-11-22T18:00:00Z\n" +
+			"deployment_flags: {}\nruntime: {}\ndeployment_runs:\n  - run_id: 20261122T180000Z-aaaaaa\n    kind: apply\n" +
+			"    started_at: 2026-11-22T18:00:00Z\n    outcome: success\n    duration_seconds: " + v + "\n    phases: {}\n"
+		_, err := Decode([]byte(y))
+		if err == nil || !strings.Contains(err.Error(), "line 12: deployment_runs[0].duration_seconds: got ") || !strings.Contains(err.Error(), "want number") {
+			t.Errorf("duration_seconds: %s: got %v", v, err)
+		}
+	}
+}
+
 // FuzzCheckAgreesWithSchema: on any JSON document, the checks and the
 // published schema agree (see agree).
 func FuzzCheckAgreesWithSchema(f *testing.F) {
