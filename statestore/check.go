@@ -332,7 +332,7 @@ func (c *checker) vmStatus(loc []string, v any) {
 	}, false)
 	for _, k := range []string{"public_ip", "private_ip", "size"} {
 		if _, ok := m[k]; ok {
-			c.fail(loc, "'not' failed")
+			c.fail(loc, "%s is not runtime status: addresses and sizes are Terraform's outputs (k0flow infra show)", quoted(k))
 			return
 		}
 	}

@@ -226,7 +226,7 @@ func TestCheckMessages(t *testing.T) {
 		"runtime: got array, want object",
 		"terraform: got string, want null",
 		"terraform: got string, want object",
-		"vm_runtime_status.vm: 'not' failed",
+		"vm_runtime_status.vm: 'public_ip' is not runtime status: addresses and sizes are Terraform's outputs (k0flow infra show)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
