@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -69,6 +70,22 @@ func EncodeRun(r *Run) ([]byte, error) {
 	return append([]byte(runHeader), body...), nil
 }
 
+// IsRunRecord tells a run's own file (runs/<run_id>.yaml) from a state:
+// a JSON body with a run_id and no schema_version.
+func IsRunRecord(data []byte) bool {
+	body := jsonBody(data)
+	if body == nil {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return false
+	}
+	_, run := top["run_id"]
+	_, state := top["schema_version"]
+	return run && !state
+}
+
 // DecodeRun parses and validates a run's file.
 func DecodeRun(data []byte) (*Run, error) {
 	body := jsonBody(data)
@@ -80,7 +97,9 @@ func DecodeRun(data []byte) (*Run, error) {
 		return nil, err
 	}
 	if found := checkRunDoc(doc); len(found) > 0 {
-		return nil, violations(found, nil)
+		var root yaml.Node
+		_ = yaml.Unmarshal(data, &root) // only to name the lines
+		return nil, violations(found, &root)
 	}
 	f := runFile{Run: &Run{}}
 	if err := unmarshalFile(body, &f); err != nil {
@@ -204,7 +223,7 @@ func (s *Store) readRun(name string) (*Run, error) {
 	}
 	r, err := DecodeRun(data)
 	if err != nil {
-		return nil, &LoadError{Path: s.storage.Location(name), Err: err}
+		return nil, &LoadError{Path: s.storage.Location(name), Err: err, RunRecord: true}
 	}
 	return r, nil
 }

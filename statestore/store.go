@@ -100,9 +100,15 @@ func (s *Store) Path() string { return s.storage.Location(StateFile) }
 type LoadError struct {
 	Path string
 	Err  error
+	// RunRecord is set for a run's own file (runs/<run_id>.yaml), which
+	// has no backup: a save never rewrites it.
+	RunRecord bool
 }
 
 func (e *LoadError) Error() string {
+	if e.RunRecord {
+		return fmt.Sprintf("load %s: %v (the file was left unchanged; fix it: `k0flow state validate %s` lists what is wrong)", e.Path, e.Err, e.Path)
+	}
 	return fmt.Sprintf("load %s: %v (the file was left unchanged; fix it, or restore %s.backup)", e.Path, e.Err, e.Path)
 }
 

@@ -16,15 +16,29 @@ type validateJSON struct {
 	Error      string                 `json:"error,omitempty"`
 }
 
-// stateValidate checks a state file against the embedded JSON Schema and
-// prints each violation with its YAML path and line.
+// stateValidate checks a state file, or a run's own file (runs/<run_id>.yaml)
+// against the schema's run, and prints each violation with its YAML path
+// and line.
 func (c *cli) stateValidate(file string, out output) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	res := validateJSON{File: file, Valid: true, Violations: []statestore.Violation{}}
-	st, err := statestore.Decode(data)
+	kind := fmt.Sprintf("schema_version %d state", statestore.SchemaVersion)
+	var valid string
+	if statestore.IsRunRecord(data) {
+		kind = "run record"
+		var r *statestore.Run
+		if r, err = statestore.DecodeRun(data); err == nil {
+			valid = fmt.Sprintf("run %s (%s, %s), %d phases", r.RunID, r.Kind, r.Outcome, len(r.Phases))
+		}
+	} else {
+		var st *statestore.State
+		if st, err = statestore.Decode(data); err == nil {
+			valid = fmt.Sprintf("deployment %s, %d runs", st.DeploymentID, len(st.DeploymentRuns))
+		}
+	}
 	var se *statestore.SchemaError
 	switch {
 	case errors.As(err, &se):
@@ -34,10 +48,10 @@ func (c *cli) stateValidate(file string, out output) error {
 	}
 	err = view[validateJSON]{c, out, func(w io.Writer, res validateJSON) error {
 		if res.Valid {
-			fmt.Fprintf(w, "%s is a valid schema_version %d state: deployment %s, %d runs.\n", file, statestore.SchemaVersion, st.DeploymentID, len(st.DeploymentRuns))
+			fmt.Fprintf(w, "%s is a valid %s: %s.\n", file, kind, valid)
 			return nil
 		}
-		fmt.Fprintf(w, "%s is not a valid schema_version %d state:\n", file, statestore.SchemaVersion)
+		fmt.Fprintf(w, "%s is not a valid %s:\n", file, kind)
 		for _, v := range res.Violations {
 			fmt.Fprintf(w, "  %s\n", v)
 		}
