@@ -186,10 +186,13 @@ func Run(t *testing.T, newStorage func(t *testing.T) (first, second statestore.S
 			}
 		}
 		for prefix, want := range map[string][]string{
-			"runs/":    {"runs/a.yaml", "runs/b.yaml"},
-			"logs/r1/": {"logs/r1/x.log"},
-			"logs/":    {"logs/r1/x.log", "logs/r2/y.log"},
-			"nothing/": nil,
+			"runs/":     {"runs/a.yaml", "runs/b.yaml"},
+			"logs/r1/":  {"logs/r1/x.log"},
+			"logs/":     {"logs/r1/x.log", "logs/r2/y.log"},
+			"logs/r":    {"logs/r1/x.log", "logs/r2/y.log"},
+			"logs/r1/x": {"logs/r1/x.log"},
+			"runs/a":    {"runs/a.yaml"},
+			"nothing/":  nil,
 		} {
 			got, err := other.List(prefix)
 			if err != nil {
