@@ -33,27 +33,40 @@ _k0flow_has_state() {
 
 # _k0flow_call FUNCTION ARG...: one call over the socket. Each field ends
 # with a NUL, which no bash string can hold, so any value passes as it is,
-# in one printf. The answer is a line "CODE OUTLEN ERRLEN", then that many
-# bytes of output and of errors (bytes: LC_ALL=C).
+# in one printf. The answer is a line "CODE OUTLEN ERRLEN ASCII", then that
+# many bytes of output and of errors. ASCII (1) says both are ASCII, whose
+# characters are bytes in any locale; otherwise they are read as bytes
+# under LC_ALL=C, a switch that costs more than the rest of bash's side.
 # It fails only when the socket cannot be opened; the call's exit code is
 # left in _k0flow_rc.
 _k0flow_call() {
-  local LC_ALL=C fd n m rc out='' err=''
+  local fd n m rc ascii out='' err=''
   { exec {fd}<>"/dev/tcp/127.0.0.1/$K0FLOW_LIB_PORT"; } 2>/dev/null || return 1
-  printf '%s\0' "$K0FLOW_LIB_TOKEN" "${K0FLOW_RUN_ID-}" "${K0FLOW_PHASE-}" "${K0FLOW_VM_OUTPUT-}" \
+  printf '%s\0' "v3:$K0FLOW_LIB_TOKEN" "${K0FLOW_RUN_ID-}" "${K0FLOW_PHASE-}" "${K0FLOW_VM_OUTPUT-}" \
     "${K0FLOW_WORKFLOW-}" "${K0FLOW_STATE_DIR-}" "$#" "$@" >&"$fd"
-  if ! read -r rc n m <&"$fd"; then
+  if ! read -r rc n m ascii <&"$fd"; then
     exec {fd}>&-
     echo "k0flow: the running k0flow did not answer $1" >&2
     _k0flow_rc=1
     return 0
   fi
-  if (( n > 0 )); then IFS= read -r -N "$n" out <&"$fd"; fi
-  if (( m > 0 )); then IFS= read -r -N "$m" err <&"$fd"; fi
+  if [[ $ascii == 1 ]]; then
+    if (( n > 0 )); then IFS= read -r -N "$n" out <&"$fd"; fi
+    if (( m > 0 )); then IFS= read -r -N "$m" err <&"$fd"; fi
+  else
+    _k0flow_read_bytes
+  fi
   exec {fd}>&-
   if [[ -n $out ]]; then printf '%s' "$out"; fi
   if [[ -n $err ]]; then printf '%s' "$err" >&2; fi
   _k0flow_rc=$rc
+}
+# _k0flow_read_bytes: _k0flow_call's reads of n and m bytes from fd into
+# out and err (its locals), in the C locale, where a character is a byte.
+_k0flow_read_bytes() {
+  local LC_ALL=C
+  if (( n > 0 )); then IFS= read -r -N "$n" out <&"$fd"; fi
+  if (( m > 0 )); then IFS= read -r -N "$m" err <&"$fd"; fi
 }
 
 STATE_DIR="${K0FLOW_STATE_DIR:-./state}"
