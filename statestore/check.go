@@ -172,6 +172,12 @@ func atLeast(kind string, min int64) field {
 		if !isType(c, loc, v, kind) {
 			return
 		}
+		if i, ok := intOf(v); ok {
+			if i < min {
+				c.fail(loc, "minimum: got %v, want %v", float64(i), float64(min))
+			}
+			return
+		}
 		if r := ratOf(v); r != nil && r.Cmp(big.NewRat(min, 1)) < 0 {
 			f, _ := r.Float64()
 			c.fail(loc, "minimum: got %v, want %v", f, float64(min))
@@ -424,7 +430,7 @@ func jsonTypeOf(v any) string {
 		}
 		return "number"
 	case json.Number:
-		if ratOf(t) == nil {
+		if _, ok := intOf(t); !ok && ratOf(t) == nil {
 			return string(t) // NaN or an infinity, from YAML's .nan or .inf
 		}
 		return "number"
@@ -458,7 +464,25 @@ func ratOf(v any) *big.Rat {
 	return nil
 }
 
+// intOf is a number that is an int64 as written, without the big.Rat
+// ratOf parses (most numbers in a state are exit codes and pids).
+func intOf(v any) (int64, bool) {
+	switch t := v.(type) {
+	case json.Number:
+		i, err := strconv.ParseInt(string(t), 10, 64)
+		return i, err == nil
+	case int:
+		return int64(t), true
+	case int64:
+		return t, true
+	}
+	return 0, false
+}
+
 func isInteger(v any) bool {
+	if _, ok := intOf(v); ok {
+		return true
+	}
 	r := ratOf(v)
 	return r != nil && r.IsInt()
 }
