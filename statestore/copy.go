@@ -26,7 +26,7 @@ func Copy(from, to Storage) (*CopyResult, error) {
 	}
 	src, err := decodeAny(data, SchemaVersion)
 	if err != nil {
-		return nil, &LoadError{Path: from.Location(StateFile), Err: err}
+		return nil, loadError(from, StateFile, err)
 	}
 	if cur, _, err := to.Read(StateFile); err == nil {
 		dst, derr := decodeAny(cur, SchemaVersion)

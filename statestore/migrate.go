@@ -54,7 +54,7 @@ func (s *Store) migrateFromV2(data []byte, ver string, dryRun bool) (*Migration,
 	if dryRun {
 		st, err := decodeAny(data, SchemaVersion)
 		if err != nil {
-			return nil, &LoadError{Path: s.Path(), Err: err}
+			return nil, loadError(s.storage, StateFile, err)
 		}
 		st.SchemaVersion = SchemaVersion
 		if m.Data, err = Encode(st.ensureMaps()); err != nil {
@@ -74,7 +74,7 @@ func (s *Store) migrateFromV2(data []byte, ver string, dryRun bool) (*Migration,
 func (s *Store) migrateLocked(data []byte, ver string, dryRun bool) (*Migration, error) {
 	m, err := convertV1(data, s.now())
 	if err != nil {
-		return nil, &LoadError{Path: s.Path(), Err: err}
+		return nil, loadError(s.storage, StateFile, err)
 	}
 	if dryRun {
 		return m, nil
@@ -131,12 +131,12 @@ func convertV1(data []byte, now time.Time) (*Migration, error) {
 func (s *Store) migrateV2(data []byte, ver string) (*State, string, error) {
 	st, err := decodeAny(data, SchemaVersion)
 	if err != nil {
-		return nil, "", &LoadError{Path: s.Path(), Err: err}
+		return nil, "", loadError(s.storage, StateFile, err)
 	}
 	st.SchemaVersion = SchemaVersion
 	st.ensureMaps()
 	if err := st.Validate(); err != nil {
-		return nil, "", &LoadError{Path: s.Path(), Err: err}
+		return nil, "", loadError(s.storage, StateFile, err)
 	}
 	dir := s.archiveName(st.DeploymentID, "schema-v3")
 	if err := s.copyOut(dir, StateFile); err != nil {

@@ -223,7 +223,7 @@ func (s *Store) readRun(name string) (*Run, error) {
 	}
 	r, err := DecodeRun(data)
 	if err != nil {
-		return nil, &LoadError{Path: s.storage.Location(name), Err: err, RunRecord: true}
+		return nil, loadError(s.storage, name, err)
 	}
 	return r, nil
 }

@@ -92,24 +92,51 @@ func OpenStorageReadOnly(dir string, s Storage) *Store {
 // phase timelines of short phases stay true.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
+// ReadState returns the state file's bytes as its storage holds them,
+// unchecked: for `state validate`, which reports what is wrong with them.
+func (s *Store) ReadState() ([]byte, error) {
+	data, _, err := s.storage.Read(StateFile)
+	return data, err
+}
+
 // Path is where the state file lives, for messages.
 func (s *Store) Path() string { return s.storage.Location(StateFile) }
 
 // LoadError is a state file that cannot be used as it is. The file is left
-// untouched; the message says what is wrong and where.
+// untouched; the message says what is wrong, where, and what to do.
 type LoadError struct {
 	Path string
 	Err  error
-	// RunRecord is set for a run's own file (runs/<run_id>.yaml), which
-	// has no backup: a save never rewrites it.
-	RunRecord bool
+	// Backup is the previous version to restore, when there is one: a v1
+	// file the bash project wrote and a run's own file have none.
+	Backup string
+	// Check says how to list everything wrong with the file.
+	Check string
 }
 
 func (e *LoadError) Error() string {
-	if e.RunRecord {
-		return fmt.Sprintf("load %s: %v (the file was left unchanged; fix it: `k0flow state validate %s` lists what is wrong)", e.Path, e.Err, e.Path)
+	if e.Backup != "" {
+		return fmt.Sprintf("load %s: %v (the file was left unchanged; fix it, or restore %s)", e.Path, e.Err, e.Backup)
 	}
-	return fmt.Sprintf("load %s: %v (the file was left unchanged; fix it, or restore %s.backup)", e.Path, e.Err, e.Path)
+	return fmt.Sprintf("load %s: %v (the file was left unchanged; fix it: %s lists what is wrong)", e.Path, e.Err, e.Check)
+}
+
+// loadError is a LoadError for name in storage, advising its backup only
+// when one is there.
+func loadError(storage Storage, name string, err error) *LoadError {
+	e := &LoadError{Path: storage.Location(name), Err: err}
+	if _, _, berr := storage.Read(name + ".backup"); berr == nil {
+		e.Backup = storage.Location(name + ".backup")
+	}
+	switch _, local := storage.(*Dir); {
+	case name == StateFile:
+		e.Check = "`k0flow state validate`"
+	case local:
+		e.Check = "`k0flow state validate " + e.Path + "`"
+	default:
+		e.Check = "`k0flow state validate` on a copy (`k0flow state pull DIR`)"
+	}
+	return e
 }
 
 func (e *LoadError) Unwrap() error { return e.Err }
@@ -180,13 +207,13 @@ func (s *Store) convertInMemory(version int) (*State, error) {
 			err = st.ensureMaps().Validate()
 		}
 		if err != nil {
-			return nil, &LoadError{Path: s.Path(), Err: err}
+			return nil, loadError(s.storage, StateFile, err)
 		}
 		return st, nil
 	}
 	m, err := convertV1(data, s.now())
 	if err != nil {
-		return nil, &LoadError{Path: s.Path(), Err: err}
+		return nil, loadError(s.storage, StateFile, err)
 	}
 	if s.OnReadV1 != nil {
 		s.OnReadV1()
@@ -201,7 +228,7 @@ func (s *Store) load() (*State, string, error) {
 	}
 	st, err := Decode(data)
 	if err != nil {
-		return nil, "", &LoadError{Path: s.Path(), Err: err}
+		return nil, "", loadError(s.storage, StateFile, err)
 	}
 	return st.ensureMaps(), ver, nil
 }
@@ -236,7 +263,7 @@ func (s *Store) loadMigrating() (*State, string, error) {
 		}
 		return s.load()
 	case err != nil:
-		return nil, "", &LoadError{Path: s.Path(), Err: err}
+		return nil, "", loadError(s.storage, StateFile, err)
 	}
 	return st.ensureMaps(), ver, nil
 }

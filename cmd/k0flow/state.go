@@ -83,11 +83,19 @@ func cmdState(c *cli, args []string) error {
 		if len(rest) > 2 {
 			return usageErrorf("usage: k0flow state validate [FILE]")
 		}
-		file := store.Path()
 		if len(rest) == 2 {
-			file = rest[1]
+			data, err := os.ReadFile(rest[1])
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			return c.stateValidate(rest[1], data, out)
 		}
-		return c.stateValidate(file, out)
+		// The deployment's own state, wherever its backend keeps it.
+		data, err := store.ReadState()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", store.Path(), err)
+		}
+		return c.stateValidate(store.Path(), data, out)
 	default:
 		return usageErrorf("unknown state subcommand %q: use get, set or unset", sub)
 	}

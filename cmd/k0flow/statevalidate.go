@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/k0flow/k0flow/statestore"
 )
@@ -19,11 +18,8 @@ type validateJSON struct {
 // stateValidate checks a state file, or a run's own file (runs/<run_id>.yaml)
 // against the schema's run, and prints each violation with its YAML path
 // and line.
-func (c *cli) stateValidate(file string, out output) error {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
+func (c *cli) stateValidate(file string, data []byte, out output) error {
+	var err error
 	res := validateJSON{File: file, Valid: true, Violations: []statestore.Violation{}}
 	kind := fmt.Sprintf("schema_version %d state", statestore.SchemaVersion)
 	var valid string
