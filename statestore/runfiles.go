@@ -228,6 +228,17 @@ func (s *Store) readRun(name string) (*Run, error) {
 	return r, nil
 }
 
+// Location is where the deployment's state is kept, for messages: the
+// state directory, or the backend's container and key prefix.
+func (s *Store) Location() string { return strings.TrimSuffix(s.storage.Location(""), "/") }
+
+// Shared says the state is kept in a backend rather than a local
+// directory.
+func (s *Store) Shared() bool {
+	_, local := s.storage.(*Dir)
+	return !local
+}
+
 // RunsLocation is where moved run records live, for messages.
 func (s *Store) RunsLocation() string { return s.storage.Location(strings.TrimSuffix(RunsDir, "/")) }
 

@@ -270,6 +270,9 @@ func (c *cli) readStateWith(flag string, load func(*statestore.Store) (*statesto
 }
 
 func noState(store *statestore.Store) error {
+	if store.Shared() {
+		return &exitError{code: exitFailure, err: fmt.Errorf("no deployment state in %s: run 'k0flow apply' first, or check the backend's container_name and key_prefix", store.Location())}
+	}
 	return &exitError{code: exitFailure, err: fmt.Errorf("no deployment state in %s: run 'k0flow apply' first, or pass --state-dir", store.Dir)}
 }
 

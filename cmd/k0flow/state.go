@@ -92,8 +92,11 @@ func cmdState(c *cli, args []string) error {
 		}
 		// The deployment's own state, wherever its backend keeps it.
 		data, err := store.ReadState()
+		if statestore.IsNotExist(err) {
+			return noState(store)
+		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", store.Path(), err)
+			return err // it names the file or blob, and the backend's trouble
 		}
 		return c.stateValidate(store.Path(), data, out)
 	default:
