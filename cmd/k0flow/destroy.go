@@ -97,7 +97,11 @@ func (c *cli) confirmDestroy(st *statestore.State, plan *phases.Plan, yes, strea
 		}
 		lines = append(lines, fmt.Sprintf("  %-24s %s", s.Phase.Name, what))
 	}
-	fmt.Fprintf(w, "Destroying deployment %s tears down, in this order:\n%s\n", st.DeploymentID, strings.Join(lines, "\n"))
+	if len(lines) == 0 {
+		fmt.Fprintf(w, "Destroying deployment %s runs nothing: no completed phase has a destroy command. Its state, events and logs move to old_deployments/.\n", st.DeploymentID)
+	} else {
+		fmt.Fprintf(w, "Destroying deployment %s tears down, in this order:\n%s\n", st.DeploymentID, strings.Join(lines, "\n"))
+	}
 	if yes {
 		return nil
 	}
