@@ -32,7 +32,7 @@ func (c *cli) stateMigrate(store *statestore.Store, dryRun bool) error {
 	}
 	run := m.State.CurrentRun()
 	fmt.Fprintf(c.stdout, "The v1 state and events are kept byte-for-byte in %s.\n", displayPath(m.Archive))
-	fmt.Fprintf(c.stdout, "The bash history became run %s (%s, %d phases); the next 'k0flow apply' resumes from it.\n",
-		run.RunID, run.Outcome, len(run.Phases))
+	fmt.Fprintf(c.stdout, "The bash history became run %s (%s, %s); the next 'k0flow apply' resumes from it.\n",
+		run.RunID, run.Outcome, count(len(run.Phases), "phase"))
 	return nil
 }

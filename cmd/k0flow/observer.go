@@ -52,7 +52,7 @@ func (o *textObserver) PhaseStopping(step *phases.Step, sig os.Signal, grace tim
 }
 
 func (o *textObserver) RunStarted(run *statestore.Run, plan *phases.Plan) {
-	line := fmt.Sprintf("Run %s: %d phases", run.RunID, len(run.Phases))
+	line := fmt.Sprintf("Run %s: %s", run.RunID, count(len(run.Phases), "phase"))
 	if run.ResumedFrom != "" {
 		line += ", resuming run " + run.ResumedFrom
 	}

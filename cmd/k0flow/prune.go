@@ -46,12 +46,12 @@ func cmdPrune(c *cli, args []string) error {
 		case len(v.Runs) == 0:
 			fmt.Fprintln(w, "Nothing to prune.")
 		case v.DryRun:
-			fmt.Fprintf(w, "Would move %d runs and their logs:\n", len(v.Runs))
+			fmt.Fprintf(w, "Would move %s and %s logs:\n", count(len(v.Runs), "run"), itsOrTheir(len(v.Runs)))
 			for _, r := range res.Runs {
 				fmt.Fprintf(w, "  %s  %s  %s\n", r.RunID, r.Kind, r.Outcome)
 			}
 		default:
-			fmt.Fprintf(w, "Moved %d runs and their logs to %s.\n", len(v.Runs), displayPath(v.Archive))
+			fmt.Fprintf(w, "Moved %s and %s logs to %s.\n", count(len(v.Runs), "run"), itsOrTheir(len(v.Runs)), displayPath(v.Archive))
 		}
 		return nil
 	}}.show(pruned)

@@ -27,12 +27,12 @@ func (c *cli) stateValidate(file string, data []byte, out output) error {
 		kind = "run record"
 		var r *statestore.Run
 		if r, err = statestore.DecodeRun(data); err == nil {
-			valid = fmt.Sprintf("run %s (%s, %s), %d phases", r.RunID, r.Kind, r.Outcome, len(r.Phases))
+			valid = fmt.Sprintf("run %s (%s, %s), %s", r.RunID, r.Kind, r.Outcome, count(len(r.Phases), "phase"))
 		}
 	} else {
 		var st *statestore.State
 		if st, err = statestore.Decode(data); err == nil {
-			valid = fmt.Sprintf("deployment %s, %d runs", st.DeploymentID, len(st.DeploymentRuns))
+			valid = fmt.Sprintf("deployment %s, %s", st.DeploymentID, count(len(st.DeploymentRuns), "run"))
 		}
 	}
 	var se *statestore.SchemaError

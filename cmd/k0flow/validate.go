@@ -49,6 +49,6 @@ func cmdValidate(c *cli, args []string) error {
 	} else if !statestore.IsNotExist(err) {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s is valid: %d phases, %d variables; %s.\n", l.wf.Filename, len(l.wf.Phases), len(l.wf.Variables), stateNote)
+	fmt.Fprintf(c.stdout, "%s is valid: %s, %s; %s.\n", l.wf.Filename, count(len(l.wf.Phases), "phase"), count(len(l.wf.Variables), "variable"), stateNote)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/k0flow/k0flow/phases"
 	"github.com/k0flow/k0flow/statestore"
@@ -54,4 +55,19 @@ func (c *cli) runNote(out output, ev streamEvent) {
 		return
 	}
 	fmt.Fprintln(c.stdout, ev.Message)
+}
+
+// count is "1 run", "2 runs": a number with its noun.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+func itsOrTheir(n int) string {
+	if n == 1 {
+		return "its"
+	}
+	return "their"
 }
