@@ -164,6 +164,11 @@ func orExit(err error, code int) error {
 
 // diagnostics renders diags with source snippets; errors give exit 2.
 func (c *cli) diagnostics(l *workflow.Loader, diags hcl.Diagnostics) error {
+	return c.renderDiagnostics(l.Files(), diags)
+}
+
+// renderDiagnostics is diagnostics over the given sources.
+func (c *cli) renderDiagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) error {
 	if len(diags) == 0 {
 		return nil
 	}
@@ -172,7 +177,7 @@ func (c *cli) diagnostics(l *workflow.Loader, diags hcl.Diagnostics) error {
 		width, _, _ = term.GetSize(int(f.Fd()))
 		color = c.getenv("NO_COLOR") == ""
 	}
-	w := hcl.NewDiagnosticTextWriter(c.stderr, l.Files(), uint(width), color)
+	w := hcl.NewDiagnosticTextWriter(c.stderr, files, uint(width), color)
 	_ = w.WriteDiagnostics(diags)
 	if diags.HasErrors() {
 		return silent(exitUsage)

@@ -30,8 +30,10 @@ func cmdFmt(c *cli, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if _, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos); diags.HasErrors() {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s", diags.Error())}
+	// The same rendering as validate's, with the source line: a file
+	// that does not parse is left as it is.
+	if f, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos); diags.HasErrors() {
+		return c.renderDiagnostics(map[string]*hcl.File{file: f}, diags)
 	}
 	formatted := hclwrite.Format(src)
 	if bytes.Equal(src, formatted) {
