@@ -227,7 +227,12 @@ func (c *cli) infraShow(a *infraArgs) error {
 		shown.AgeSeconds = statestore.Seconds(fresh.Age)
 	}
 	return view[infraShowJSON]{c, a.out, func(w io.Writer, v infraShowJSON) error {
-		if v.CacheTimestamp == nil {
+		switch {
+		case v.CacheTimestamp == nil && st.Terraform == nil:
+			// infra sync would only say there is no terraform block.
+			fmt.Fprintln(w, "No Terraform outputs: the deployment's workflow has no terraform block.")
+			return nil
+		case v.CacheTimestamp == nil:
 			fmt.Fprintln(w, "No Terraform outputs cached yet: run 'k0flow infra sync' or apply a terraform phase.")
 			return nil
 		}
