@@ -67,6 +67,22 @@ func (st *State) ResolveRun(ref string) (*Run, error) {
 	return nil, runRefError(2, fmt.Errorf("%q matches %d runs: %s; give more of the id", ref, len(ids), strings.Join(ids, ", ")))
 }
 
+// RecentDecides says whether ResolveRun on the runs a state file holds
+// (the most recent ones) answers ref as it would on every run: last,
+// latest and current are recent; last-OUTCOME is when a recent run ended
+// so; a whole run id is when it is among them. A prefix is not: an older
+// run may share it.
+func (st *State) RecentDecides(ref string) bool {
+	switch ref {
+	case "last", "latest", "current":
+		return len(st.DeploymentRuns) > 0
+	case "last-success", "last-failed", "last-interrupted":
+		_, err := st.ResolveRun(ref)
+		return err == nil
+	}
+	return st.Run(ref) != nil
+}
+
 // closestRuns ranks run ids by how much of ref they share from the start,
 // then by how near in time (ids sort by time), and returns the first n.
 func closestRuns(runs []*Run, ref string, n int) []string {

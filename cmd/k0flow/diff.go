@@ -28,7 +28,9 @@ func cmdDiff(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, st, err := c.readState(args0.stateDir)
+	_, st, err := c.readStateFor(args0.stateDir, func(st *statestore.State) bool {
+		return st.RecentDecides(args0.from) && st.RecentDecides(args0.to)
+	})
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,11 @@ func cmdHistory(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, st, err := c.readState(a.stateDir)
+	// A limit the recent runs fill needs no older run: history --limit 5
+	// reads one file whatever the history.
+	_, st, err := c.readStateFor(a.stateDir, func(st *statestore.State) bool {
+		return a.filter.limit > 0 && len(historyRows(st, a.filter)) == a.filter.limit
+	})
 	if err != nil {
 		return err
 	}

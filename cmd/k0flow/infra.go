@@ -144,7 +144,7 @@ func (c *cli) maxAge(a *infraArgs) (time.Duration, error) {
 // cachedFacts loads the cache and judges it without starting terraform: by
 // age, and for a local backend by the state file's checksum.
 func (c *cli) cachedFacts(a *infraArgs) (*statestore.State, infra.Freshness, error) {
-	_, st, err := c.readState(a.stateDir)
+	_, st, err := c.readRecentState(a.stateDir) // the cache is in the state file itself
 	if err != nil {
 		return nil, infra.Freshness{}, err
 	}
@@ -287,7 +287,7 @@ func (c *cli) infraVM(a *infraArgs, args []string) error {
 }
 
 func (c *cli) infraInitArgs(a *infraArgs) error {
-	_, st, err := c.readState(a.stateDir)
+	_, st, err := c.readRecentState(a.stateDir)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func cmdShow(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, st, err := c.readState(a.stateDir)
+	store, st, err := c.readStateFor(a.stateDir, func(st *statestore.State) bool { return st.RecentDecides(a.run) })
 	if err != nil {
 		return err
 	}
