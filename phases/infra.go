@@ -63,7 +63,7 @@ func (i *Infra) Sync(ctx context.Context, force bool) (SyncReport, error) {
 	if err != nil {
 		return SyncReport{}, err
 	}
-	st, err := i.Store.Load()
+	st, err := i.Store.LoadRecent() // the cache is in the state file itself
 	if err != nil && !statestore.IsNotExist(err) {
 		return SyncReport{}, err
 	}
@@ -101,7 +101,7 @@ func (i *Infra) Sync(ctx context.Context, force bool) (SyncReport, error) {
 }
 
 func (i *Infra) events(rep SyncReport) {
-	st, err := i.Store.Load()
+	st, err := i.Store.LoadRecent()
 	if err != nil {
 		return
 	}

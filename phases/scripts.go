@@ -85,7 +85,7 @@ func (s Scripts) CurrentRun() (string, error) {
 	if s.InRun != "" {
 		return s.InRun, nil
 	}
-	st, err := s.Store.Load()
+	st, err := s.Store.LoadRecent() // the current run is a recent one
 	if err != nil {
 		return "", err
 	}

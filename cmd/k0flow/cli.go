@@ -293,9 +293,11 @@ func noState(store *statestore.Store) error {
 	return &exitError{code: exitFailure, err: fmt.Errorf("no deployment state in %s: run 'k0flow apply' first, or pass --state-dir", store.Dir)}
 }
 
-// loadState loads the state, turning "no state yet" into a clear error.
-func loadState(store *statestore.Store) (*statestore.State, error) {
-	st, err := store.Load()
+// loadState loads the state as store.LoadFor does (the runs moved out of
+// the file only when found says the recent ones do not answer), turning
+// "no state yet" into a clear error.
+func loadState(store *statestore.Store, found func(*statestore.State) bool) (*statestore.State, error) {
+	st, err := store.LoadFor(found)
 	if statestore.IsNotExist(err) {
 		return nil, noState(store)
 	}

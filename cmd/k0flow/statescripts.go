@@ -84,11 +84,12 @@ func (c *cli) statePhase(store *statestore.Store, args []string, reason string, 
 
 // phaseApplicable is phase_is_applicable: exit 0 when the phase applies.
 func (c *cli) phaseApplicable(store *statestore.Store, name string) error {
-	st, err := store.Load()
+	inRun := c.inRun()
+	st, err := store.LoadFor(func(st *statestore.State) bool { return inRun == "" || st.Run(inRun) != nil })
 	if err != nil && !statestore.IsNotExist(err) {
 		return err
 	}
-	ok, _, err := phases.IsApplicable(name, c.inRun(), c.workflowIfAny(), st, c.env)
+	ok, _, err := phases.IsApplicable(name, inRun, c.workflowIfAny(), st, c.env)
 	if err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func (c *cli) stateRun(store *statestore.Store, args []string, ownerPID int, out
 // runInfo prints a dotted key of a run's record: outcome,
 // phases.install_k0s.status, config_snapshot.flags.kof.
 func (c *cli) runInfo(store *statestore.Store, ref, key string, out output) error {
-	st, err := loadState(store)
+	st, err := loadState(store, func(st *statestore.State) bool { return st.RecentDecides(ref) })
 	if err != nil {
 		return err
 	}

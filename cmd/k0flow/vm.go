@@ -24,7 +24,7 @@ func (c *cli) stateVM(store *statestore.Store, args []string, out output) error 
 }
 
 func (c *cli) vmGet(store *statestore.Store, args []string, out output) error {
-	st, err := loadState(store)
+	st, err := loadState(store, func(*statestore.State) bool { return true }) // the file holds VM status
 	if err != nil {
 		return err
 	}
