@@ -8,7 +8,8 @@
 #   the library inside apply (update_runtime_state, get_state) vs the same;
 #   status and history at 10, 1,000 and 10,000 runs;
 #   apply of 100 phases vs a bash loop running the same commands, fresh and
-#   at 1,000 runs of history.
+#   at 10 and 1,000 runs of history, and (with terraform on PATH) of 100
+#   phases reading infra.*, whose outputs cache is checked before each.
 # No timing is asserted: the figures are reported.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,6 +77,30 @@ copy10=$(per_call 3 copy_in 10)
 hist=$(per_call 3 apply_at 1000)
 copy=$(per_call 3 copy_in 1000)
 
+# apply of 100 phases that read infra.*: the outputs cache is checked
+# against the Terraform state before each (terraform_data runs offline).
+infra_rows="| apply of 100 phases reading \`infra.*\` | not measured: terraform is not on PATH (make tools installs it) | | | |"
+if command -v terraform >/dev/null; then
+  mkdir -p "$work/infra/tf"
+  cat > "$work/infra/tf/main.tf" <<'TF'
+resource "terraform_data" "vm" {
+  input = "10.0.0.1"
+}
+output "controller_ip" {
+  value = terraform_data.vm.output
+}
+TF
+  (cd "$work/infra/tf" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null)
+  {
+    echo 'workflow "bench" {}'
+    printf 'terraform {\n  dir = "tf"\n}\n'
+    for i in $(seq 100); do printf 'phase "p%d" {\n  run = ["true"]\n  env = { IP = infra.controller_ip }\n}\n' "$i"; done
+  } > "$work/infra/deploy.hcl"
+  infra_at() { rm -rf "$work/infra/state" && cp -r "$work/h$1/state" "$work/infra/state" && sync && (cd "$work/infra" && "$k0flow" apply --fresh); }
+  infra10=$(per_call 3 infra_at 10)
+  infra1000=$(per_call 3 infra_at 1000)
+fi
+
 # the library inside apply: a phase script making 50 updates and 50 reads.
 mkdir -p "$work/lib" && cp -r "$work/h10/state" "$work/lib/state"
 cat > "$work/lib/deploy.hcl" <<'HCL'
@@ -131,6 +156,10 @@ fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 per_phase() { awk -v a="$1" -v b="$2" -v c="${3:-0}" 'BEGIN { printf "%.2f", (a - b - c) / 100 }'; }
+if [ -n "${infra10-}" ]; then
+  infra_rows="| apply of 100 phases reading \`infra.*\`, 10 runs of history | ${infra10} ms | ${loop} ms | the same loop (and ${copy10} ms to copy the state in, subtracted) | overhead $(per_phase "$infra10" "$loop" "$copy10") ms a phase |
+| apply of 100 phases reading \`infra.*\`, 1,000 runs of history | ${infra1000} ms | ${loop} ms | the same loop (and ${copy} ms to copy the state in, subtracted) | overhead $(per_phase "$infra1000" "$loop" "$copy") ms a phase |"
+fi
 size() {
   local f r
   f=$(wc -c < "$work/h$1/state/deployment-state.yaml" | awk '{ printf "%.0f KiB", $1 / 1024 }')
@@ -159,6 +188,7 @@ State file sizes: 10 runs $(size 10), 1,000 runs $(size 1000), 10,000 runs $(siz
 | apply of 100 phases, fresh | ${fresh} ms | ${loop} ms | a bash loop running \`/bin/true\` 100 times | overhead $(per_phase "$fresh" "$loop") ms a phase |
 | apply of 100 phases, 10 runs of history | ${hist10} ms | ${loop} ms | the same loop (and ${copy10} ms to copy the state in, subtracted) | overhead $(per_phase "$hist10" "$loop" "$copy10") ms a phase |
 | apply of 100 phases, 1,000 runs of history | ${hist} ms | ${loop} ms | the same loop (and ${copy} ms to copy the state in, subtracted) | overhead $(per_phase "$hist" "$loop" "$copy") ms a phase |
+${infra_rows}
 ${remote_rows}
 MD
 cat "$out"
