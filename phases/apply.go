@@ -59,7 +59,10 @@ type Runner struct {
 	run         *statestore.Run
 	plan        *Plan
 	eventWarned bool
-	began       time.Time // monotonic, for the run's duration
+	// unsaved is a change to the run's record that rides on its next save
+	// (the outputs cache a phase saw, recorded with the phase's start).
+	unsaved func(run *statestore.Run)
+	began   time.Time // monotonic, for the run's duration
 }
 
 // ErrInterrupted matches (errors.Is) the error of a run a signal stopped.
@@ -207,15 +210,22 @@ func (r *Runner) starting(fn func(run *statestore.Run)) error {
 }
 
 func (r *Runner) save(update func(func(*statestore.State) error) error, fn func(st *statestore.State, run *statestore.Run)) error {
-	return update(func(st *statestore.State) error {
+	err := update(func(st *statestore.State) error {
 		stored := st.Run(r.run.RunID)
 		if stored == nil {
 			return fmt.Errorf("run %s is no longer in the state", r.run.RunID)
+		}
+		if r.unsaved != nil {
+			r.unsaved(stored)
 		}
 		fn(st, stored)
 		r.run = stored
 		return nil
 	})
+	if err == nil {
+		r.unsaved = nil
+	}
+	return err
 }
 
 // snapshot is the terraform section as a run records it: where the state

@@ -63,13 +63,9 @@ func (i *Infra) Sync(ctx context.Context, force bool) (SyncReport, error) {
 	if err != nil {
 		return SyncReport{}, err
 	}
-	st, err := i.Store.LoadRecent() // the cache is in the state file itself
+	facts, err := i.Store.InfraFacts() // in the state file itself, not parsed again
 	if err != nil && !statestore.IsNotExist(err) {
 		return SyncReport{}, err
-	}
-	var facts *statestore.InfraFacts
-	if st != nil {
-		facts = st.InfrastructureFacts
 	}
 	fresh := infra.Check(facts, checksum, i.MaxAge, statestore.Now())
 	if fresh.Fresh && !force {
@@ -101,16 +97,16 @@ func (i *Infra) Sync(ctx context.Context, force bool) (SyncReport, error) {
 }
 
 func (i *Infra) events(rep SyncReport) {
-	st, err := i.Store.LoadRecent()
+	id, err := i.Store.DeploymentID()
 	if err != nil {
 		return
 	}
 	if rep.Migration != nil {
-		_ = i.Store.AppendEvent(st.DeploymentID, statestore.Event{Action: "terraform_backend_migrated",
+		_ = i.Store.AppendEvent(id, statestore.Event{Action: "terraform_backend_migrated",
 			Message: fmt.Sprintf("Terraform state moved from %s to %s", rep.Migration.From, rep.Migration.To)})
 	}
 	if rep.OutputsChanged {
-		_ = i.Store.AppendEvent(st.DeploymentID, statestore.Event{Action: "infra_cache_updated",
+		_ = i.Store.AppendEvent(id, statestore.Event{Action: "infra_cache_updated",
 			Message: "Terraform outputs cached: " + strings.Join(workflow.Keys(rep.Facts.Outputs), ", ")})
 	}
 }

@@ -40,10 +40,11 @@ func (r *Runner) syncInfra(step *Step) error {
 		return err
 	}
 	r.plan.Scope.SetInfra(val)
-	at := rep.Facts.CacheTimestamp
-	return r.update(func(run *statestore.Run) {
-		run.Phases.Get(step.Phase.Name).InfraCacheTimestamp = at
-	})
+	// Recorded with the phase's next save (its start, or its reuse), not
+	// a save of its own: each is a rewrite of the whole state file.
+	at, name := rep.Facts.CacheTimestamp, step.Phase.Name
+	r.unsaved = func(run *statestore.Run) { run.Phases.Get(name).InfraCacheTimestamp = at }
+	return nil
 }
 
 // terraform runs a built-in terraform phase through terraform-exec, its

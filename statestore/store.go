@@ -532,6 +532,39 @@ func (s *Store) View(fn func(*State) error) error {
 	return fn(st) // an update took it meanwhile: this copy is still the file's
 }
 
+// InfraFacts returns a copy of the Terraform outputs cache as the state
+// file holds it (nil when there is none): what a runner checks before each
+// phase that reads infra.*. Through View, it parses nothing when the file
+// holds what this store last saved. The copy goes through JSON, as the
+// file does, so that nothing of the viewed state is kept.
+func (s *Store) InfraFacts() (*InfraFacts, error) {
+	var out *InfraFacts
+	err := s.View(func(st *State) error {
+		if st.InfrastructureFacts == nil {
+			return nil
+		}
+		data, err := json.Marshal(st.InfrastructureFacts)
+		if err != nil {
+			return err
+		}
+		f := &InfraFacts{}
+		if err := unmarshalFile(data, f); err != nil {
+			return err
+		}
+		f.Outputs, _ = FromJSON(f.Outputs).(map[string]any)
+		out = f
+		return nil
+	})
+	return out, err
+}
+
+// DeploymentID is the state's deployment id, read as InfraFacts reads.
+func (s *Store) DeploymentID() (string, error) {
+	var id string
+	err := s.View(func(st *State) error { id = st.DeploymentID; return nil })
+	return id, err
+}
+
 // loadForUpdate is loadMigrating through the memo: when the file holds
 // exactly the bytes this store last saved, the state it saved is taken
 // instead of parsed again (a runner's phase transitions, one after
