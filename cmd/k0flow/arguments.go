@@ -1,11 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/k0flow/k0flow/phases"
-	"github.com/k0flow/k0flow/workflow"
 	"github.com/spf13/pflag"
+
+	"github.com/k0flow/k0flow/internal/suggest"
+	"github.com/k0flow/k0flow/phases"
+	"github.com/k0flow/k0flow/statestore"
+	"github.com/k0flow/k0flow/workflow"
 )
 
 // Each command's arguments, as Terraform's internal/command/arguments has
@@ -208,6 +214,23 @@ func (a *historyFilter) add(fs *pflag.FlagSet) {
 	a.color.add(fs)
 }
 
+// check refuses a limit below 0 and an outcome no run can have: a typo
+// (--outcome fail) would otherwise list "No runs." as if none had failed.
+func (a *historyFilter) check() error {
+	if a.limit < 0 {
+		return usageErrorf("--limit must be 0 (every run) or more, not %d", a.limit)
+	}
+	outcomes := []string{statestore.OutcomeSuccess, statestore.OutcomeFailed, statestore.OutcomeInterrupted, statestore.OutcomeRunning}
+	if a.outcome == "" || slices.Contains(outcomes, a.outcome) {
+		return a.color.check()
+	}
+	hint := ""
+	if best := suggest.Closest(a.outcome, outcomes, 3); best != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", best)
+	}
+	return usageErrorf("--outcome must be one of %s, not %q%s", strings.Join(outcomes, ", "), a.outcome, hint)
+}
+
 type colorArgs struct{ mode string }
 
 func (a *colorArgs) add(fs *pflag.FlagSet) {
@@ -238,7 +261,7 @@ func (c *cli) parseStatus(args []string) (*statusArgs, error) {
 	c.stateFlags(fs, &a.stateDir, stateDirHelp)
 	fs.BoolVar(&a.showHistory, "show-history", false, "follow the status with the history of runs")
 	a.history.add(fs)
-	return &a, firstErr(c.parsed(fs, args, &a.out), a.history.color.check(),
+	return &a, firstErr(c.parsed(fs, args, &a.out), a.history.check(),
 		noArgs(fs, "status", "; to read another deployment's state, pass --state-dir DIR or run k0flow in its directory"))
 }
 
@@ -254,7 +277,7 @@ func (c *cli) parseHistory(args []string) (*historyArgs, error) {
 	a.out.add(fs)
 	a.filter.add(fs)
 	c.stateFlags(fs, &a.stateDir, "state directory")
-	return &a, firstErr(c.parsed(fs, args, &a.out), a.filter.color.check(),
+	return &a, firstErr(c.parsed(fs, args, &a.out), a.filter.check(),
 		noArgs(fs, "history", "; to read another deployment's history, pass --state-dir DIR"))
 }
 
@@ -276,6 +299,9 @@ func (c *cli) parseShow(args []string) (*showArgs, error) {
 	}
 	if fs.NArg() != 1 {
 		return &a, usageErrorf("usage: k0flow show RUN (an id, a prefix, last, current, last-success, last-failed)")
+	}
+	if a.logLines < 0 {
+		return &a, usageErrorf("--log-lines must be 0 or more, not %d", a.logLines)
 	}
 	a.run = fs.Arg(0)
 	return &a, nil

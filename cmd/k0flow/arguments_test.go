@@ -42,10 +42,14 @@ func TestParseArguments(t *testing.T) {
 		if err != nil || h.filter.outcome != "failed" {
 			t.Fatalf("parseHistory = %+v, %v", h, err)
 		}
-		// A flag's value stays as typed, even one that looks like a flag.
+		// A flag's value stays as typed, even one that looks like a flag
+		// (and is then refused as that value).
 		h, err = newTestCLI().parseHistory([]string{"-outcome", "-x", "--limit", "-1"})
-		if err != nil || h.filter.outcome != "-x" || h.filter.limit != -1 {
+		if h.filter.outcome != "-x" || h.filter.limit != -1 || err == nil || !strings.Contains(err.Error(), "not -1") {
 			t.Fatalf("parseHistory = %+v, %v", h, err)
+		}
+		if _, err = newTestCLI().parseHistory([]string{"-outcome", "-x"}); err == nil || !strings.Contains(err.Error(), `not "-x"`) {
+			t.Fatalf("parseHistory -outcome -x: %v", err)
 		}
 	})
 	t.Run("positional arguments", func(t *testing.T) {
@@ -112,6 +116,12 @@ func TestParseArgumentMistakes(t *testing.T) {
 		{"status: bad colour", func(c *cli) error { _, err := c.parseStatus([]string{"--color", "sometimes"}); return err }, "--color must be auto, always or never"},
 		{"history: an argument", func(c *cli) error { _, err := c.parseHistory([]string{"last"}); return err }, "history takes no arguments"},
 		{"show: no run", func(c *cli) error { _, err := c.parseShow(nil); return err }, "usage: k0flow show RUN"},
+		{"show: negative log lines", func(c *cli) error { _, err := c.parseShow([]string{"last", "--log-lines", "-1"}); return err }, "--log-lines must be 0 or more, not -1"},
+		{"history: an outcome no run has", func(c *cli) error { _, err := c.parseHistory([]string{"--outcome", "fail"}); return err },
+			`--outcome must be one of success, failed, interrupted, running, not "fail" (did you mean failed?)`},
+		{"history: a negative limit", func(c *cli) error { _, err := c.parseHistory([]string{"--limit", "-2"}); return err }, "--limit must be 0 (every run) or more, not -2"},
+		{"status: an outcome no run has", func(c *cli) error { _, err := c.parseStatus([]string{"--show-history", "--outcome", "ok"}); return err },
+			`--outcome must be one of success, failed, interrupted, running, not "ok"`},
 		{"diff: one run", func(c *cli) error { _, err := c.parseDiff([]string{"last"}); return err }, "usage: k0flow diff RUN_A RUN_B"},
 		{"prune: nothing said", func(c *cli) error { _, err := c.parsePrune(nil); return err }, "say what to prune"},
 		{"prune: bad duration", func(c *cli) error { _, err := c.parsePrune([]string{"--older-than", "soon"}); return err }, "--older-than"},
