@@ -58,7 +58,10 @@ func cmdStatus(c *cli, args []string) error {
 	}
 	// The recent runs answer status unless a phase's last record is older
 	// than them, or the history was asked for.
-	store, st, err := c.readRecentState(a.stateDir)
+	store, st, err := c.readStateFor(a.stateDir, func(st *statestore.State) bool {
+		_, complete := toStatus(st)
+		return complete && !a.showHistory
+	})
 	if err != nil {
 		return err
 	}
@@ -66,13 +69,7 @@ func cmdStatus(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, complete := toStatus(st)
-	if !complete || a.showHistory {
-		if _, st, err = c.readState(a.stateDir); err != nil {
-			return err
-		}
-		s, _ = toStatus(st)
-	}
+	s, _ := toStatus(st)
 	s.Runs = runs
 	if a.showHistory {
 		s.History = historyRows(st, a.history)
