@@ -96,17 +96,7 @@ func (s Scripts) CurrentRun() (string, error) {
 func (s Scripts) Mark(m statestore.Mark) error {
 	m.RunID = s.InRun
 	m.Owner = s.Owner
-	var id string
-	var ev *statestore.Event
-	err := s.Update(s.Store, func(st *statestore.State) (err error) {
-		id = st.DeploymentID
-		ev, err = st.MarkPhase(m, statestore.Now())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return s.event(id, ev)
+	return s.record(func(st *statestore.State) (*statestore.Event, error) { return st.MarkPhase(m, statestore.Now()) })
 }
 
 // ErrUnknownPhase is a reset from a phase not in the order.
@@ -126,11 +116,19 @@ func (s Scripts) ResetFrom(name string) error {
 	if i < 0 {
 		return &ErrUnknownPhase{Name: name, Order: order}
 	}
+	return s.record(func(st *statestore.State) (*statestore.Event, error) {
+		return st.ResetFrom(order[i:], s.Owner, s.InRun != "", statestore.Now())
+	})
+}
+
+// record saves change and then appends the event it returns, as v1 wrote
+// one with each mark and reset.
+func (s Scripts) record(change func(*statestore.State) (*statestore.Event, error)) error {
 	var id string
 	var ev *statestore.Event
 	err := s.Update(s.Store, func(st *statestore.State) (err error) {
 		id = st.DeploymentID
-		ev, err = st.ResetFrom(order[i:], s.Owner, s.InRun != "", statestore.Now())
+		ev, err = change(st)
 		return err
 	})
 	if err != nil {
