@@ -97,9 +97,7 @@ func DecodeRun(data []byte) (*Run, error) {
 		return nil, err
 	}
 	if found := checkRunDoc(doc); len(found) > 0 {
-		var root yaml.Node
-		_ = yaml.Unmarshal(data, &root) // only to name the lines
-		return nil, violations(found, &root)
+		return nil, violations(found, nil, data)
 	}
 	f := runFile{Run: &Run{}}
 	if err := unmarshalFile(body, &f); err != nil {

@@ -63,28 +63,30 @@ func checkSchema(root *yaml.Node, data []byte) error {
 	if !ok {
 		return errors.New("the top level must be a mapping")
 	}
-	return validateDoc(top, data)
+	return validateDoc(top, data, root)
 }
 
 // validateDoc checks a decoded document against the schema. A state of
-// the previous schema is checked as the one it migrates to. Only when it
-// fails is the file parsed again, by yaml.v3, to name the lines.
-func validateDoc(top map[string]any, data []byte) error {
+// the previous schema is checked as the one it migrates to. root is the
+// parsed file when the caller has it; otherwise the file is parsed, by
+// yaml.v3, only when the checks fail, to name the lines.
+func validateDoc(top map[string]any, data []byte, root *yaml.Node) error {
 	if versionOf(top["schema_version"]) == previousVersion {
 		top["schema_version"] = json.Number(strconv.Itoa(SchemaVersion))
 	}
-	found := checkStateDoc(top)
-	if len(found) == 0 {
-		return nil
+	if found := checkStateDoc(top); len(found) > 0 {
+		return violations(found, root, data)
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root)
-	return violations(found, &root)
+	return nil
 }
 
-// violations names each finding's YAML path and, given the parsed file,
-// its line.
-func violations(found []located, root *yaml.Node) *SchemaError {
+// violations names each finding's YAML path and line, in root, or when
+// root is nil in data parsed now.
+func violations(found []located, root *yaml.Node, data []byte) *SchemaError {
+	if root == nil {
+		root = &yaml.Node{}
+		_ = yaml.Unmarshal(data, root) // only to name the lines
+	}
 	out := make([]Violation, len(found))
 	for i, f := range found {
 		out[i] = Violation{Path: yamlPath(f.loc), Line: lineOf(root, f.loc), Message: f.msg}

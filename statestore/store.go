@@ -326,7 +326,7 @@ func decodeJSON(data, body []byte, want int) (*State, error) {
 	if v != want && v != previousVersion {
 		return nil, &LegacyError{Version: v}
 	}
-	if err := validateDoc(top, data); err != nil {
+	if err := validateDoc(top, data, nil); err != nil {
 		return nil, err
 	}
 	f := &stateFile{State: &State{}}
