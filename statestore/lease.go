@@ -57,13 +57,16 @@ type Holdings struct {
 // LockLost implements LockWatcher.
 func (h *Holdings) LockLost(name, holderID string) error {
 	h.mu.Lock()
-	lease := h.held[name+"\x00"+holderID]
+	lease := h.held[leaseKey(name, holderID)]
 	h.mu.Unlock()
 	if lease == nil {
 		return nil
 	}
 	return lease.Lost()
 }
+
+// leaseKey names a holding: a lock's name and its holder's ID.
+func leaseKey(name, holderID string) string { return name + "\x00" + holderID }
 
 func (h *Holdings) set(key string, lease *heldLease) {
 	h.mu.Lock()
@@ -92,7 +95,7 @@ func (h *Holdings) set(key string, lease *heldLease) {
 func (h *Holdings) HoldLease(name, holderID string, length time.Duration, crashed <-chan struct{}, renew func() error, release func() error) Unlocker {
 	stop, done := make(chan struct{}), make(chan struct{})
 	lease := &heldLease{}
-	key := name + "\x00" + holderID
+	key := leaseKey(name, holderID)
 	h.set(key, lease)
 	go func() {
 		defer close(done)
