@@ -29,6 +29,12 @@ func LoadFor(store *statestore.Store, key string) (*statestore.State, error) {
 	return store.LoadFor(func(st *statestore.State) bool { return st.Answers(key) })
 }
 
+// LoadForPhase is LoadFor of a phase's status: what phase_status,
+// state phase status and needs-run read.
+func LoadForPhase(store *statestore.Store, name string) (*statestore.State, error) {
+	return LoadFor(store, "phases."+name+".status")
+}
+
 // LookupState is Lookup in the state alone: runtime values, v1 keys as
 // the bash scripts still spell them (wg_vpn_connected,
 // config.wireguard_port, phases.install_k0s.status), cached outputs.

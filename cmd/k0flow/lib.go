@@ -194,7 +194,7 @@ func libUpdateSecret(c *cli, store *statestore.Store, a []string) error {
 }
 
 func libPhaseStatus(c *cli, store *statestore.Store, a []string) error {
-	st, err := phases.LoadFor(store, "phases."+a[0]+".status")
+	st, err := phases.LoadForPhase(store, a[0])
 	status := statestore.StatusPending // v1: pending when there is no state
 	if err == nil {
 		status = st.PhaseStatus(a[0])

@@ -50,7 +50,7 @@ func (c *cli) statePhase(store *statestore.Store, args []string, reason string, 
 	name := args[1]
 	switch args[0] {
 	case "status":
-		st, err := phases.LoadFor(store, "phases."+name+".status")
+		st, err := phases.LoadForPhase(store, name)
 		if statestore.IsNotExist(err) {
 			fmt.Fprintln(c.stdout, "pending") // as the v1 phase_status did
 			return nil
@@ -61,7 +61,7 @@ func (c *cli) statePhase(store *statestore.Store, args []string, reason string, 
 		fmt.Fprintln(c.stdout, st.PhaseStatus(name))
 		return nil
 	case "needs-run":
-		st, err := phases.LoadFor(store, "phases."+name+".status")
+		st, err := phases.LoadForPhase(store, name)
 		if err != nil && !statestore.IsNotExist(err) {
 			return err
 		}
