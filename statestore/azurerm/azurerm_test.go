@@ -2,6 +2,7 @@ package azurerm_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"strings"
@@ -20,6 +21,12 @@ import (
 // under CI=true a missing Azurite fails the test, never skips it.
 func azuriteConn(t *testing.T) string {
 	t.Helper()
+	return azuriteServer(t).ConnectionString()
+}
+
+// azuriteServer is azuriteConn's Azurite itself.
+func azuriteServer(t *testing.T) *azurite.Server {
+	t.Helper()
 	bin, err := azurite.Bin(".")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -32,7 +39,7 @@ func azuriteConn(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	return srv.ConnectionString()
+	return srv
 }
 
 var containers atomic.Int64
@@ -188,6 +195,45 @@ func TestAzureADAccountFromEndpoint(t *testing.T) {
 	_, err := azurerm.New(context.Background(), azurerm.Config{ContainerName: "ccc", UseAzureAD: true,
 		Endpoint: "https://10.213.0.1:10000/devstoreaccount1", Retries: &zero, Timeout: time.Second}, nil)
 	if err == nil || !strings.Contains(err.Error(), "open container azurerm://devstoreaccount1/ccc/ (check the storage account's reachability and credentials") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// An account key is read from ARM_ACCESS_KEY, as Terraform reads it, or
+// from AZURE_STORAGE_KEY, as the az CLI does (docs/team-state.md), and is
+// used: a wrong one is refused by the service.
+func TestAccountKeyFromEitherVariable(t *testing.T) {
+	srv := azuriteServer(t)
+	for i, env := range []string{"ARM_ACCESS_KEY=" + azurite.Key, "AZURE_STORAGE_KEY=" + azurite.Key} {
+		cfg := azurerm.Config{StorageAccountName: azurite.Account, ContainerName: fmt.Sprintf("k0flow-key-%d", i), Endpoint: srv.Endpoint()}
+		s, err := azurerm.New(context.Background(), cfg, []string{env})
+		if err != nil {
+			t.Fatalf("%s: %v", env[:strings.Index(env, "=")], err)
+		}
+		if _, err := s.Write("k", []byte("v"), ""); err != nil {
+			t.Fatal(err)
+		}
+		if data, _, err := s.Read("k"); err != nil || string(data) != "v" {
+			t.Fatalf("read back %q, %v", data, err)
+		}
+	}
+	zero := 0
+	wrong := "AZURE_STORAGE_KEY=" + base64.StdEncoding.EncodeToString([]byte("not the account's key"))
+	cfg := azurerm.Config{StorageAccountName: azurite.Account, ContainerName: "k0flow-key-wrong", Endpoint: srv.Endpoint(), Retries: &zero}
+	if _, err := azurerm.New(context.Background(), cfg, []string{wrong}); err == nil {
+		t.Fatal("a wrong account key was accepted")
+	}
+}
+
+// With Azure AD the endpoint must be https (docs/team-state.md): a token
+// is never sent in clear, and the request is refused before it is sent.
+func TestAzureADRefusesPlainHTTP(t *testing.T) {
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "AzureCLICredential")
+	t.Setenv("PATH", t.TempDir())
+	zero := 0
+	_, err := azurerm.New(context.Background(), azurerm.Config{ContainerName: "ccc", UseAzureAD: true,
+		Endpoint: "http://127.0.0.1:1/devstoreaccount1", Retries: &zero, Timeout: time.Second}, nil)
+	if err == nil || !strings.Contains(err.Error(), "non-TLS protected (https) endpoints") {
 		t.Fatalf("err = %v", err)
 	}
 }
