@@ -274,7 +274,7 @@ func TestShellLibReadsAnswersAsBytes(t *testing.T) {
 			}
 			defer conn.Close()
 			_, _ = bufio.NewReader(conn).ReadString(0) // the token field
-			answer(conn, 3, tc.out, tc.err, true)
+			answer(conn, libNULASCII, 3, tc.out, tc.err)
 		}()
 		script := shellLib + `
 export LC_ALL=C.UTF-8
