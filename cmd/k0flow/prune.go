@@ -29,7 +29,9 @@ func cmdPrune(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, _, err := c.readState(a.stateDir)
+	// The state file says whether there is a deployment (and which runs a
+	// dead runner left); Prune reads every run itself.
+	store, _, err := c.readRecentState(a.stateDir)
 	if err != nil {
 		return err
 	}
