@@ -233,6 +233,20 @@ func TestCheckMessages(t *testing.T) {
 	}
 }
 
+// TestCheckRefusesTimesNoFieldHolds: the one place the checks are
+// stricter than the schema (docs/state-schema.md): a date-time the
+// schema's validator takes but no time.Time holds is refused by name.
+func TestCheckRefusesTimesNoFieldHolds(t *testing.T) {
+	for _, v := range []string{"2026-12-31T23:59:60Z", "2026-11-22t18:00:00z", "2026-11-22T1:00:00Z"} {
+		doc := decodeDoc(t, fullState).(map[string]any)
+		doc["created_at"] = v
+		found := checkStateDoc(doc)
+		if len(found) != 1 || yamlPath(found[0].loc) != "created_at" || !strings.HasSuffix(found[0].msg, "is not valid date-time") {
+			t.Errorf("created_at %q: %v", v, found)
+		}
+	}
+}
+
 // TestCheckRefusesNaN: YAML's .nan and .inf are numbers to a YAML
 // decoder but no JSON value; a duration that is one is refused by name.
 func TestCheckRefusesNaN(t *testing.T) {
