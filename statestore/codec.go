@@ -9,6 +9,10 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // The state's files are YAML written by encoding/json: JSON is YAML's flow
@@ -20,16 +24,40 @@ import (
 
 // marshalFile renders v as the body of a state file: indented JSON,
 // without the HTML escaping that would make "<" unreadable in yq.
+//
+// The bytes are encoding/json's, written by go-json-experiment/json (the
+// Go team's encoding/json/v2, stable from Go 1.27) with its v1 options:
+// encoding/json compacts every MarshalJSON result and then indents the
+// whole document again, two passes that made up half of a save's cost;
+// v2 indents as it writes and streams the ordered phase records
+// (phaseMap.MarshalJSONTo). TestEncodeIsEncodingJSONs and
+// FuzzEncodeAgreesWithEncodingJSON hold the two to the same bytes.
 func marshalFile(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := jsonv2.MarshalWrite(&buf, v, fileOptions); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n') // as json.Encoder ends a value
+	return yamlPrintable(buf.Bytes()), nil
+}
+
+// marshalValue is json.Marshal without its HTML escaping, as marshalFile
+// writes: what a MarshalJSON of a part of the file returns.
+func marshalValue(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return yamlPrintable(buf.Bytes()), nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// fileOptions are encoding/json's behaviour (map keys sorted, U+2028 and
+// U+2029 escaped) with Encoder.SetIndent("", "  ") and SetEscapeHTML(false),
+// except that a string that is not UTF-8 is refused (see textError), where
+// encoding/json would write U+FFFD in place of its bytes.
+var fileOptions = jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsontext.WithIndent("  "), jsontext.EscapeForHTML(false), jsontext.AllowInvalidUTF8(false))
 
 // yamlPrintable escapes the characters encoding/json writes as they are
 // and YAML does not take as themselves: DEL, the C1 controls, U+FEFF,
@@ -125,7 +153,7 @@ const MaxKeyLen = 1000
 
 // keyLen is a key's length as the file writes it.
 func keyLen(k string) int {
-	b, _ := json.Marshal(k)
+	b, _ := marshalValue(k)
 	return len(b)
 }
 
@@ -220,11 +248,11 @@ func (m phaseMap) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		key, err := json.Marshal(p.Name)
+		key, err := marshalValue(p.Name)
 		if err != nil {
 			return nil, err
 		}
-		rec, err := json.Marshal(phaseFile{PhaseRecord: p})
+		rec, err := marshalValue(phaseFile{PhaseRecord: p})
 		if err != nil {
 			return nil, err
 		}
@@ -234,6 +262,23 @@ func (m phaseMap) MarshalJSON() ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// MarshalJSONTo is MarshalJSON for marshalFile's encoder, streamed: the
+// same object, without a buffer per record for the encoder to parse again.
+func (m phaseMap) MarshalJSONTo(enc *jsontext.Encoder) error {
+	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
+		return err
+	}
+	for _, p := range m {
+		if err := enc.WriteToken(jsontext.String(p.Name)); err != nil {
+			return err
+		}
+		if err := jsonv2.MarshalEncode(enc, phaseFile{PhaseRecord: p}); err != nil {
+			return err
+		}
+	}
+	return enc.WriteToken(jsontext.EndObject)
 }
 
 func (m *phaseMap) UnmarshalJSON(data []byte) error {
@@ -268,7 +313,7 @@ func (m *phaseMap) UnmarshalJSON(data []byte) error {
 type vmFile struct{ *VMStatus }
 
 func (v vmFile) MarshalJSON() ([]byte, error) {
-	known, err := json.Marshal(vmKnown{v.VMStatus})
+	known, err := marshalValue(vmKnown{v.VMStatus})
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +331,33 @@ func (v vmFile) MarshalJSON() ([]byte, error) {
 	for name, raw := range k {
 		all[name] = raw
 	}
-	return json.Marshal(all)
+	return marshalValue(all)
+}
+
+// MarshalJSONTo is MarshalJSON for marshalFile's encoder.
+func (v vmFile) MarshalJSONTo(enc *jsontext.Encoder) error {
+	type plain VMStatus
+	c := plain(*v.VMStatus)
+	c.Extra = nil
+	known, err := jsonv2.Marshal(c, enc.Options())
+	if err != nil {
+		return err
+	}
+	if len(v.Extra) == 0 {
+		return enc.WriteValue(known)
+	}
+	all := make(map[string]any, len(v.Extra))
+	for k, e := range v.Extra {
+		all[k] = e
+	}
+	var k map[string]jsontext.Value
+	if err := jsonv2.Unmarshal(known, &k); err != nil {
+		return err
+	}
+	for name, raw := range k {
+		all[name] = raw
+	}
+	return jsonv2.MarshalEncode(enc, all)
 }
 
 func (v *vmFile) UnmarshalJSON(data []byte) error {
@@ -328,7 +399,7 @@ func (v vmKnown) MarshalJSON() ([]byte, error) {
 	c := *v.VMStatus
 	c.Extra = nil
 	type plain VMStatus
-	return json.Marshal(plain(c))
+	return marshalValue(plain(c))
 }
 
 func (v vmKnown) UnmarshalJSON(data []byte) error {
@@ -397,30 +468,14 @@ func (r *Run) fromJSONValues() {
 	}
 }
 
-// refuseReplaced finds what encoding/json replaced: it writes a string's
-// invalid bytes as the escape \ufffd (a real U+FFFD goes out as itself),
-// so an unescaped backslash before "ufffd" in the body means a value was
-// not UTF-8 text. Then the state is walked to say which.
-func refuseReplaced(body []byte, v any) error {
-	for i := 0; ; {
-		j := bytes.Index(body[i:], []byte(`\ufffd`))
-		if j < 0 {
-			return nil
-		}
-		at := i + j
-		n := 0
-		for k := at; k >= 0 && body[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 1 {
-			where := invalidText(reflect.ValueOf(v), "")
-			if where == "" {
-				where = "a value"
-			}
-			return fmt.Errorf("%s is not UTF-8 text, which the state's files hold: nothing was written", where)
-		}
-		i = at + 1
+// textError is err, or, when a string in v is not UTF-8 text (which the
+// encoder refuses rather than replace its bytes), an error naming it.
+func textError(err error, v any) error {
+	where := invalidText(reflect.ValueOf(v), "")
+	if where == "" {
+		return err
 	}
+	return fmt.Errorf("%s is not UTF-8 text, which the state's files hold: nothing was written", where)
 }
 
 // invalidText names the first string in v that is not UTF-8.

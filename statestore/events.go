@@ -20,22 +20,26 @@ type Event struct {
 	RunID     string    `yaml:"run_id,omitempty" json:"run_id,omitempty"`
 }
 
+// eventLine is an event as its line writes it: the time as it was given.
+type eventLine struct {
+	Timestamp string `json:"timestamp"`
+	Action    string `json:"action"`
+	Message   string `json:"message"`
+	Phase     string `json:"phase,omitempty"`
+	RunID     string `json:"run_id,omitempty"`
+}
+
+func (ev Event) line() eventLine {
+	return eventLine{ev.Timestamp.Format(time.RFC3339Nano), ev.Action, ev.Message, ev.Phase, ev.RunID}
+}
+
 // entry is the event as one line of the events list: a flow mapping
 // written by encoding/json (JSON is YAML), so that an append is one whole
 // line, and a line cut short by a crash is told by its missing line break.
 func (ev Event) entry() ([]byte, error) {
-	body, err := marshalFile(struct {
-		Timestamp string `json:"timestamp"`
-		Action    string `json:"action"`
-		Message   string `json:"message"`
-		Phase     string `json:"phase,omitempty"`
-		RunID     string `json:"run_id,omitempty"`
-	}{ev.Timestamp.Format(time.RFC3339Nano), ev.Action, ev.Message, ev.Phase, ev.RunID})
+	body, err := marshalFile(ev.line())
 	if err != nil {
-		return nil, err
-	}
-	if err := refuseReplaced(body, ev); err != nil {
-		return nil, err
+		return nil, textError(err, ev)
 	}
 	var line bytes.Buffer
 	line.WriteString("  - ")

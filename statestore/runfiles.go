@@ -62,10 +62,7 @@ func EncodeRun(r *Run) ([]byte, error) {
 	f := runFile{Run: r, Phases: phaseMap(r.Phases), Error: r.Error}
 	body, err := marshalFile(f)
 	if err != nil {
-		return nil, err
-	}
-	if err := refuseReplaced(body, r); err != nil {
-		return nil, err
+		return nil, textError(err, r)
 	}
 	return append([]byte(runHeader), body...), nil
 }

@@ -412,10 +412,7 @@ func Encode(st *State) ([]byte, error) {
 	}
 	body, err := marshalFile(toFile(st))
 	if err != nil {
-		return nil, err
-	}
-	if err := refuseReplaced(body, st); err != nil {
-		return nil, err
+		return nil, textError(err, st)
 	}
 	return append([]byte(header), body...), nil
 }
