@@ -67,11 +67,34 @@ func (d *Dir) Read(name string) ([]byte, string, error) {
 		return nil, "", err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := readAll(f)
 	if err != nil {
 		return nil, "", err
 	}
 	return data, version(data), nil
+}
+
+// readAll is io.ReadAll sized by the file's length: one read(2) for a
+// state file instead of one for each doubling of a 512-byte buffer.
+func readAll(f *os.File) ([]byte, error) {
+	size := 0
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		size = int(info.Size())
+	}
+	data := make([]byte, 0, size+512) // +512: a file growing meanwhile
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
 }
 
 // openNoFollow opens a file of the state directory without following a
@@ -160,9 +183,9 @@ func (d *Dir) WriteKeepingBackup(name string, data []byte, ifVersion string, dur
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp) // a no-op after the rename
 	if exists {
 		if err := d.link(name, name+".backup"); err != nil {
+			os.Remove(tmp)
 			return "", err
 		}
 	}
@@ -177,8 +200,12 @@ func (d *Dir) link(src, dst string) error {
 	prefix := "." + path.Base(dst) + ".link-"
 	tmp := filepath.Join(filepath.Dir(d.file(dst)), prefix+strconv.Itoa(os.Getpid()))
 	d.removeStaleOnce(filepath.Dir(tmp), prefix)
-	_ = os.Remove(tmp)
-	if err := os.Link(d.file(src), tmp); err != nil {
+	err := os.Link(d.file(src), tmp)
+	if errors.Is(err, fs.ErrExist) { // this process's, left by a failed save
+		_ = os.Remove(tmp)
+		err = os.Link(d.file(src), tmp)
+	}
+	if err != nil {
 		return err
 	}
 	// The backup holds what the state held (WireGuard private keys): 0600
@@ -199,7 +226,6 @@ func (d *Dir) put(name string, data []byte, durable bool) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp) // a no-op after the rename
 	return d.commit(tmp, name, durable)
 }
 
@@ -238,10 +264,11 @@ func (d *Dir) writeTemp(name string, data []byte, durable bool) (string, error) 
 }
 
 // commit renames a temp file over name (and fsyncs the directory when
-// durable).
+// durable). A rename that fails removes the temp file.
 func (d *Dir) commit(tmp, name string, durable bool) error {
 	path := d.file(name)
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if !durable {
