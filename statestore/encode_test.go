@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -154,4 +155,77 @@ func FuzzEncodeAgreesWithEncodingJSON(f *testing.F) {
 			sameAsEncodingJSON(t, "decoded", toFile(st))
 		}
 	})
+}
+
+// sameDecoding fails unless unmarshalFile reads body into a fresh value
+// of each of the file's types exactly as encoding/json's Decoder (with
+// UseNumber) does: the same value, or an error from both.
+func sameDecoding(t *testing.T, body []byte) {
+	t.Helper()
+	for _, mk := range []func() any{
+		func() any { var v any; return &v },
+		func() any { return &stateFile{State: &State{}} },
+		func() any { return &runFile{} },
+		func() any { return &InfraFacts{} },
+	} {
+		got, want := mk(), mk()
+		gerr, werr := unmarshalFile(body, got), unmarshalFileV1(body, want)
+		if (gerr != nil) != (werr != nil) {
+			t.Fatalf("%T: unmarshalFile err = %v, encoding/json err = %v\n%q", got, gerr, werr, body)
+		}
+		if gerr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%T: unmarshalFile read %#v, encoding/json %#v\n%q", got, got, want, body)
+		}
+		if gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("%T: unmarshalFile says %q, encoding/json %q", got, gerr, werr)
+		}
+	}
+}
+
+// TestDecodeIsEncodingJSONs: the fixtures, every hostile string in every
+// place, and broken files are read as encoding/json reads them.
+func TestDecodeIsEncodingJSONs(t *testing.T) {
+	for _, s := range hostile {
+		data, err := Encode(everyField(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameDecoding(t, jsonBody(data))
+		rd, _ := EncodeRun(everyField(s).DeploymentRuns[0])
+		sameDecoding(t, jsonBody(rd))
+	}
+	files, _ := filepath.Glob("../testdata/*/*/deployment-state.yaml")
+	for _, p := range files {
+		data, _ := os.ReadFile(p)
+		if body := jsonBody(data); body != nil {
+			sameDecoding(t, body)
+		}
+	}
+	for _, body := range decodeSeeds {
+		sameDecoding(t, []byte(body))
+	}
+}
+
+// decodeSeeds are bodies where a JSON decoder may differ: duplicate and
+// differently cased names, nulls, numbers at the edges, invalid UTF-8,
+// text after the value, wrong types.
+var decodeSeeds = []string{
+	`{}`, `{"schema_version": 3, "schema_version": 4}`, `{"Schema_Version": 3, "DEPLOYMENT_ID": "x"}`,
+	`{"runtime": null, "deployment_runs": null}`, `{"runtime": {"a": 1e400}}`, `{"runtime": {"a": -0, "b": 1.0, "c": 12345678901234567890}}`,
+	"{\"runtime\": {\"a\": \"\xff\"}}", `{"runtime": {}} x`, `{"runtime": {}} {}`, `{"deployment_runs": [{"phases": {"a": {"status": 1}}}]}`,
+	`{"deployment_runs": [{"phases": {"a": {}, "a": {"status": "completed"}}}]}`, `{"deployment_runs": [{"phases": []}]}`,
+	`{"deployment_runs": [{"started_at": "2026-11-23T10:00:00+01:00", "phases": null}]}`, `{"created_at": "yesterday"}`,
+	`{"vm_runtime_status": {"vm": {"ssh_verified": true, "note": "x"}}}`, `{"outputs": {"a": [1, {"b": null}]}, "cache_timestamp": "2026-11-23T10:00:00Z"}`,
+	`[]`, `"x"`, `null`, `null}`, `{"runtime": {}}}`, `{"runtime": {}} ]`, "{} \u00a0", ``, `{`, `{"a":}`, `{"runtime": {"a": "\ud800"}}`, `{"deployment_runs": [{"phases": {"a": null}}]}`,
+}
+
+// FuzzDecodeAgreesWithEncodingJSON: any body is read as encoding/json
+// reads it.
+func FuzzDecodeAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	good, _ := Encode(everyField("x"))
+	f.Add(jsonBody(good))
+	f.Fuzz(func(t *testing.T, body []byte) { sameDecoding(t, body) })
 }

@@ -90,14 +90,14 @@ func DecodeRun(data []byte) (*Run, error) {
 		return nil, errors.New("a run record is a JSON object after its comment lines")
 	}
 	var doc any
-	if err := unmarshalFile(body, &doc); err != nil {
+	if err := unmarshalBody(data, body, &doc); err != nil {
 		return nil, err
 	}
 	if found := checkRunDoc(doc); len(found) > 0 {
 		return nil, violations(found, nil, data)
 	}
 	f := runFile{Run: &Run{}}
-	if err := unmarshalFile(body, &f); err != nil {
+	if err := unmarshalBody(data, body, &f); err != nil {
 		return nil, err
 	}
 	f.Run.Phases = PhaseList(f.Phases)

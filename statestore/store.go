@@ -315,7 +315,7 @@ func decodeAny(data []byte, want int) (*State, error) {
 
 func decodeJSON(data, body []byte, want int) (*State, error) {
 	var doc any
-	if err := unmarshalFile(body, &doc); err != nil {
+	if err := unmarshalBody(data, body, &doc); err != nil {
 		return nil, err
 	}
 	top, ok := doc.(map[string]any)
@@ -330,7 +330,7 @@ func decodeJSON(data, body []byte, want int) (*State, error) {
 		return nil, err
 	}
 	f := &stateFile{State: &State{}}
-	if err := unmarshalFile(body, f); err != nil {
+	if err := unmarshalBody(data, body, f); err != nil {
 		return nil, err
 	}
 	return fromFile(f), nil

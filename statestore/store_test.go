@@ -66,6 +66,14 @@ func TestDecodeRejects(t *testing.T) {
 		"infra in runtime status": {validBase + "deployment_runs: []\nvm_runtime_status: {vm1: {public_ip: 1.2.3.4}}\n",
 			"vm_runtime_status.vm1"},
 	}
+	good, _ := statestore.Encode(statestore.NewState("d-1"))
+	// encoding/json's Decoder.More is false at a "}" or "]": one after the
+	// state's brace was taken for the end of the file.
+	tests["a brace after the state's"] = struct{ yaml, want string }{string(good) + "}\n", "line 15: unexpected text after the state's closing brace"}
+	tests["a bracket after the state's"] = struct{ yaml, want string }{string(good) + " ]", "unexpected text after the state's closing brace"}
+	// A JSON error's line is the file's, counting the comment lines.
+	tests["not JSON in the body"] = struct{ yaml, want string }{strings.Replace(string(good), `"terraform": null`, `"terraform": oops`, 1),
+		"line 11: invalid character 'o' looking for beginning of value"}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, err := statestore.Decode([]byte(tt.yaml))
