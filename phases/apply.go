@@ -238,13 +238,23 @@ func snapshot(t *statestore.TerraformRef) *statestore.TerraformRef {
 }
 
 func (r *Runner) event(deploymentID string, ev statestore.Event) {
+	r.appendEvent(deploymentID, ev, r.Store.AppendEvent)
+}
+
+// eventInPhase records an event within a phase (it started, it is
+// retried), made durable by the event that ends the phase.
+func (r *Runner) eventInPhase(ev statestore.Event) {
+	r.appendEvent("", ev, r.Store.AppendEventDeferred)
+}
+
+func (r *Runner) appendEvent(deploymentID string, ev statestore.Event, appendFn func(string, statestore.Event) error) {
 	ev.RunID = r.run.RunID
 	if deploymentID == "" && r.plan.State != nil {
 		deploymentID = r.plan.State.DeploymentID
 	}
 	// Events are a log for people and the notifier; losing one must not
 	// fail a deployment, but it is said, once a run.
-	if err := r.Store.AppendEvent(deploymentID, ev); err != nil && !r.eventWarned {
+	if err := appendFn(deploymentID, ev); err != nil && !r.eventWarned {
 		r.eventWarned = true
 		fmt.Fprintf(r.Output, "Warning: events are not being recorded: %v\n", err)
 	}

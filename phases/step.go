@@ -100,7 +100,7 @@ func (r *Runner) execute(step *Step) error {
 	if err != nil {
 		return err
 	}
-	r.event("", statestore.Event{Action: "phase_started", Phase: step.Phase.Name, Message: "Phase started: " + step.Phase.Name})
+	r.eventInPhase(statestore.Event{Action: "phase_started", Phase: step.Phase.Name, Message: "Phase started: " + step.Phase.Name})
 	var res Result
 	if step.Phase.Terraform != "" {
 		res = r.terraform(step, log)
@@ -323,7 +323,7 @@ func (r *Runner) execRetrying(step *Step, log string) Result {
 			break
 		}
 		r.recordAttempts(step, attempts, log)
-		r.event("", statestore.Event{Action: "phase_retried", Phase: step.Phase.Name,
+		r.eventInPhase(statestore.Event{Action: "phase_retried", Phase: step.Phase.Name,
 			Message: fmt.Sprintf("Phase %s: attempt %d of %d exited with code %d; retrying in %s", step.Phase.Name, n, retry.Attempts, res.ExitCode, retry.Delay)})
 		if o, ok := r.Observer.(RetryObserver); ok {
 			o.PhaseRetrying(step, n, retry.Attempts, res.ExitCode, retry.Delay)

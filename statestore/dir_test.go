@@ -1,6 +1,7 @@
 package statestore_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,5 +53,32 @@ func assertMode(t *testing.T, path string, want os.FileMode) {
 	}
 	if got := info.Mode().Perm(); got != want {
 		t.Errorf("%s: mode %o, want %o", path, got, want)
+	}
+}
+
+// TestDirAppendDeferredIsAppend: an append that leaves its fdatasync to a
+// later one is still whole lines at the end, and refuses a torn tail.
+func TestDirAppendDeferredIsAppend(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := &statestore.Dir{Path: dir}
+	for _, line := range []string{"a\n", "b\n"} {
+		if err := s.AppendDeferred("events", []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Append("events", []byte("c\n")); err != nil {
+		t.Fatal(err)
+	}
+	if data, _, _ := s.Read("events"); string(data) != "a\nb\nc\n" {
+		t.Fatalf("events = %q", data)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "events"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("torn")
+	f.Close()
+	if err := s.AppendDeferred("events", []byte("d\n")); !errors.Is(err, statestore.ErrTornTail) {
+		t.Fatalf("AppendDeferred after a torn tail: err = %v, want ErrTornTail", err)
 	}
 }

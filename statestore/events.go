@@ -52,19 +52,40 @@ func (ev Event) entry() ([]byte, error) {
 
 // AppendEvent adds one event to the events file, creating it on first use.
 func (s *Store) AppendEvent(deploymentID string, ev Event) error {
+	return s.appendEvent(deploymentID, ev, s.storage.Append)
+}
+
+// AppendEventDeferred is AppendEvent for an event within a phase (it
+// started, it is retried): appended whole, surviving the process, and made
+// durable with the events after it by the one that ends the phase, as the
+// phase's start is by the save that ends it (UpdateStarting).
+func (s *Store) AppendEventDeferred(deploymentID string, ev Event) error {
+	if d, ok := s.storage.(deferredAppender); ok {
+		return s.appendEvent(deploymentID, ev, d.AppendDeferred)
+	}
+	return s.AppendEvent(deploymentID, ev)
+}
+
+// deferredAppender is a Storage whose appends can leave their durability
+// to a later one (Dir: no fdatasync of their own).
+type deferredAppender interface {
+	AppendDeferred(name string, data []byte) error
+}
+
+func (s *Store) appendEvent(deploymentID string, ev Event, appendFn func(string, []byte) error) error {
 	if _, cas := s.storage.(casWriter); cas {
 		// Creating the file is conditional and appends are atomic there.
-		return s.appendEventLocked(deploymentID, ev)
+		return s.appendEventLocked(deploymentID, ev, appendFn)
 	}
 	unlock, err := s.lockWrite("append event")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return s.appendEventLocked(deploymentID, ev)
+	return s.appendEventLocked(deploymentID, ev, appendFn)
 }
 
-func (s *Store) appendEventLocked(deploymentID string, ev Event) error {
+func (s *Store) appendEventLocked(deploymentID string, ev Event, appendFn func(string, []byte) error) error {
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = s.now()
 	}
@@ -82,12 +103,12 @@ func (s *Store) appendEventLocked(deploymentID string, ev Event) error {
 	if !errors.Is(err, ErrVersionMismatch) {
 		return err
 	}
-	err = s.storage.Append(EventsFile, entry)
+	err = appendFn(EventsFile, entry)
 	if errors.Is(err, ErrTornTail) {
 		if err := s.repairEvents(); err != nil {
 			return err
 		}
-		err = s.storage.Append(EventsFile, entry)
+		err = appendFn(EventsFile, entry)
 	}
 	return err
 }

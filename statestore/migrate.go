@@ -91,7 +91,7 @@ func (s *Store) migrateLocked(data []byte, ver string, dryRun bool) (*Migration,
 		return nil, err
 	}
 	_ = s.appendEventLocked(m.DeploymentID, Event{Action: "state_migrated",
-		Message: "State migrated from v1 to schema_version 3; v1 files archived in " + m.Archive})
+		Message: "State migrated from v1 to schema_version 3; v1 files archived in " + m.Archive}, s.storage.Append)
 	return m, nil
 }
 
@@ -155,7 +155,7 @@ func (s *Store) migrateV2(data []byte, ver string) (*State, string, error) {
 	_ = s.storage.Remove(legacyCacheFile)
 	_ = s.appendEventLocked(st.DeploymentID, Event{Action: "state_migrated",
 		Message: fmt.Sprintf("State migrated from schema_version 2 to %d (older runs in %s); the previous file is kept in %s",
-			SchemaVersion, s.storage.Location(RunsDir), s.storage.Location(archiveDir(dir)))})
+			SchemaVersion, s.storage.Location(RunsDir), s.storage.Location(archiveDir(dir)))}, s.storage.Append)
 	return st, s.storage.Location(archiveDir(dir)), nil
 }
 
