@@ -20,10 +20,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1 K0FLOW_PROGRESS_INTERVAL=0
 
-# per_call N CMD...: mean wall time of CMD in milliseconds.
+# per_call N CMD...: mean wall time of CMD in milliseconds. CMD runs once
+# first, untimed, and must succeed: a command that fails at once (a usage
+# error) would otherwise be timed as a fast one.
 per_call() {
   local n=$1 start end i
   shift
+  if ! "$@" >/dev/null 2>"$work/per_call.err"; then
+    echo "bench: $* failed:" >&2
+    cat "$work/per_call.err" >&2
+    exit 1
+  fi
   start=$(date +%s%N)
   for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 || true; done
   end=$(date +%s%N)
@@ -42,8 +49,8 @@ v1_read() { "$yq" eval '.k0rdent_installed' "$work/v1.yaml"; }
 # Each k0flow command runs as the yq baselines do, with no subshell or sh
 # process of its own around it (a subshell's fork costs about a millisecond
 # here, which the figures once included).
-set_at() { "$k0flow" state set wireguard.connected true --state-dir "$work/h$1/state"; }
-get_at() { "$k0flow" state get wireguard.connected --state-dir "$work/h$1/state"; }
+set_at() { "$k0flow" state set --state-dir "$work/h$1/state" wireguard.connected true; }
+get_at() { "$k0flow" state get --state-dir "$work/h$1/state" wireguard.connected; }
 
 hello=$(per_call 200 "$work/hello")
 version=$(per_call 200 "$k0flow" version)
