@@ -15,12 +15,14 @@ import (
 	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
-// The state's files are YAML written by encoding/json: JSON is YAML's flow
-// style, so operators and yq read them as before, while k0flow encodes and
-// decodes them with the standard library (about 10× yaml.v3 either way) and
-// escapes every string, so a value with tabs, leading line breaks, "<<" or
-// "&a" comes back byte for byte. A file edited by hand into block style
-// still loads, through yaml.v3; the next save writes it back as JSON.
+// The state's files are YAML written as encoding/json writes JSON: JSON is
+// YAML's flow style, so operators and yq read them as before, while k0flow
+// encodes and decodes them as JSON (about 10× yaml.v3 either way, more
+// through encoding/json's v2, go-json-experiment/json, held to the same
+// bytes and values) and escapes every string, so a value with tabs, leading
+// line breaks, "<<" or "&a" comes back byte for byte. A file edited by hand
+// into block style still loads, through yaml.v3; the next save writes it
+// back as JSON.
 
 // marshalFile renders v as the body of a state file: indented JSON,
 // without the HTML escaping that would make "<" unreadable in yq.
