@@ -160,7 +160,10 @@ func (s *Store) LoadFor(found func(*State) bool) (*State, error) {
 	if err != nil || found(st) {
 		return st, err
 	}
-	return s.Load()
+	if err := s.withHistory(st); err != nil { // the file is not read again
+		return nil, err
+	}
+	return st, nil
 }
 
 // readRuns reads run records, several at a time: each is a request to a

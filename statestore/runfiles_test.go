@@ -93,3 +93,43 @@ func TestBrokenRunFileIsNamed(t *testing.T) {
 		t.Fatalf("err = %v, want it to name the run file", err)
 	}
 }
+
+// stateReads is Memory counting the reads of the state file.
+type stateReads struct {
+	*statestore.Memory
+	n int
+}
+
+func (s *stateReads) Read(name string) ([]byte, string, error) {
+	if name == statestore.StateFile {
+		s.n++
+	}
+	return s.Memory.Read(name)
+}
+
+// TestLoadForReadsTheStateOnce: when the recent runs do not answer, the
+// older ones are added to what was read, not read with the file again.
+func TestLoadForReadsTheStateOnce(t *testing.T) {
+	mem := &stateReads{Memory: statestore.NewMemory()}
+	store := statestore.OpenStorage("", mem)
+	if err := store.UpdateOrInit(func() *statestore.State { return statetest.History(12) }, func(*statestore.State) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	never := func(*statestore.State) bool { return false }
+	for name, load := range map[string]func() (*statestore.State, error){
+		"LoadFor": func() (*statestore.State, error) { return store.LoadFor(never) },
+		"LoadForReadingFor": func() (*statestore.State, error) {
+			st, _, err := statestore.OpenStorageReadOnly("", mem).LoadForReadingFor(never)
+			return st, err
+		},
+	} {
+		mem.n = 0
+		st, err := load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.DeploymentRuns) != 12 || mem.n != 1 {
+			t.Errorf("%s: %d runs from %d reads of the state file, want 12 from 1", name, len(st.DeploymentRuns), mem.n)
+		}
+	}
+}

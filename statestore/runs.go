@@ -84,31 +84,46 @@ func markInterrupted(r *Run, at time.Time) {
 // writer's job, under the run lock, and a reader must never hold that
 // lock (a concurrent apply would be refused).
 func (s *Store) LoadForReading() (*State, []string, error) {
-	return s.loadForReading(s.Load)
+	return s.LoadForReadingFor(func(*State) bool { return false })
 }
 
 // LoadRecentForReading is LoadForReading without the runs moved out of the
 // file (see LoadRecent): for a command that needs the latest runs only.
 func (s *Store) LoadRecentForReading() (*State, []string, error) {
-	return s.loadForReading(s.LoadRecent)
+	return s.LoadForReadingFor(func(*State) bool { return true })
 }
 
-func (s *Store) loadForReading(load func() (*State, error)) (*State, []string, error) {
-	st, err := load()
+// LoadForReadingFor is LoadForReading that adds the runs moved out of the
+// file only when found, given the recent runs as a reader sees them, says
+// they do not answer (as LoadFor): the file is read once either way.
+func (s *Store) LoadForReadingFor(found func(*State) bool) (*State, []string, error) {
+	st, err := s.LoadRecent()
 	if err != nil {
 		return nil, nil, err
 	}
+	ids := s.showGone(st)
+	if found(st) {
+		return st, ids, nil
+	}
+	if err := s.withHistory(st); err != nil {
+		return nil, nil, err
+	}
+	return st, append(ids, s.showGone(st)...), nil
+}
+
+// showGone shows the runs a gone runner left running as interrupted, in
+// memory, and returns their ids.
+func (s *Store) showGone(st *State) []string {
 	var ids []string
-	now := s.now()
 	for _, r := range st.DeploymentRuns {
 		if r.Outcome == OutcomeRunning && r.Owner != nil && !r.Owner.running() {
 			ids = append(ids, r.RunID)
 		}
 	}
 	if len(ids) > 0 {
-		st.markGone(ids, now)
+		st.markGone(ids, s.now())
 	}
-	return st, ids, nil
+	return ids
 }
 
 // running says whether a run's owner process still runs, as far as this

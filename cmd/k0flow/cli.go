@@ -262,12 +262,7 @@ func (c *cli) readRecentState(flag string) (*statestore.Store, *statestore.State
 // file only when enough says the recent runs do not answer: `show last`
 // reads one file whatever the history.
 func (c *cli) readStateFor(flag string, enough func(*statestore.State) bool) (*statestore.Store, *statestore.State, error) {
-	store, st, err := c.readRecentState(flag)
-	if err != nil || enough(st) {
-		return store, st, err
-	}
-	st, _, err = store.LoadForReading() // its notes were given with the recent runs
-	return store, st, err
+	return c.readStateWith(flag, func(s *statestore.Store) (*statestore.State, []string, error) { return s.LoadForReadingFor(enough) })
 }
 
 func (c *cli) readStateWith(flag string, load func(*statestore.Store) (*statestore.State, []string, error)) (*statestore.Store, *statestore.State, error) {
