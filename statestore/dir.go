@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,24 +78,12 @@ func (d *Dir) Read(name string) ([]byte, string, error) {
 // readAll is io.ReadAll sized by the file's length: one read(2) for a
 // state file instead of one for each doubling of a 512-byte buffer.
 func readAll(f *os.File) ([]byte, error) {
-	size := 0
+	var buf bytes.Buffer
 	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
-		size = int(info.Size())
+		buf.Grow(int(info.Size()) + bytes.MinRead) // ReadFrom then reads into it, and grows no more
 	}
-	data := make([]byte, 0, size+512) // +512: a file growing meanwhile
-	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-	}
+	_, err := buf.ReadFrom(f)
+	return buf.Bytes(), err
 }
 
 // openNoFollow opens a file of the state directory without following a
