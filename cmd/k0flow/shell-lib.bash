@@ -50,23 +50,14 @@ _k0flow_call() {
     _k0flow_rc=1
     return 0
   fi
-  if [[ $ascii == 1 ]]; then
-    if (( n > 0 )); then IFS= read -r -N "$n" out <&"$fd"; fi
-    if (( m > 0 )); then IFS= read -r -N "$m" err <&"$fd"; fi
-  else
-    _k0flow_read_bytes
-  fi
+  # Not ASCII: read bytes, in the C locale until this function returns.
+  [[ $ascii == 1 ]] || local LC_ALL=C
+  if (( n > 0 )); then IFS= read -r -N "$n" out <&"$fd"; fi
+  if (( m > 0 )); then IFS= read -r -N "$m" err <&"$fd"; fi
   exec {fd}>&-
   if [[ -n $out ]]; then printf '%s' "$out"; fi
   if [[ -n $err ]]; then printf '%s' "$err" >&2; fi
   _k0flow_rc=$rc
-}
-# _k0flow_read_bytes: _k0flow_call's reads of n and m bytes from fd into
-# out and err (its locals), in the C locale, where a character is a byte.
-_k0flow_read_bytes() {
-  local LC_ALL=C
-  if (( n > 0 )); then IFS= read -r -N "$n" out <&"$fd"; fi
-  if (( m > 0 )); then IFS= read -r -N "$m" err <&"$fd"; fi
 }
 
 STATE_DIR="${K0FLOW_STATE_DIR:-./state}"
