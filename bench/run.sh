@@ -73,13 +73,13 @@ mkdir -p "$work/apply"
   echo 'workflow "bench" {}'
   for i in $(seq 100); do printf 'phase "p%d" {\n  run = ["true"]\n}\n' "$i"; done
 } > "$work/apply/deploy.hcl"
-bash_loop() { for i in $(seq 100); do true; done; }
 bash_procs() { for i in $(seq 100); do /bin/true; done; }
 apply_fresh() { rm -rf "$work/apply/state" && (cd "$work/apply" && "$k0flow" apply); }
+# apply_at N [DIR]: apply in $work/DIR (apply) with N runs of history.
 # The history is copied in and synced first (the copy's writeback would
 # otherwise land in the run's first fsync), and that time subtracted.
-copy_in() { rm -rf "$work/apply/state" && cp -r "$work/h$1/state" "$work/apply/state" && sync; }
-apply_at() { copy_in "$1" && (cd "$work/apply" && "$k0flow" apply --fresh); }
+copy_in() { rm -rf "$work/${2:-apply}/state" && cp -r "$work/h$1/state" "$work/${2:-apply}/state" && sync; }
+apply_at() { copy_in "$1" "${2:-apply}" && (cd "$work/${2:-apply}" && "$k0flow" apply --fresh); }
 loop=$(per_call 3 bash_procs)
 fresh=$(per_call 3 apply_fresh)
 hist10=$(per_call 3 apply_at 10)
@@ -106,12 +106,12 @@ TF
     printf 'terraform {\n  dir = "tf"\n}\n'
     for i in $(seq 100); do printf 'phase "p%d" {\n  run = ["true"]\n  env = { IP = infra.controller_ip }\n}\n' "$i"; done
   } > "$work/infra/deploy.hcl"
-  infra_at() { rm -rf "$work/infra/state" && cp -r "$work/h$1/state" "$work/infra/state" && sync && (cd "$work/infra" && "$k0flow" apply --fresh); }
-  infra10=$(per_call 3 infra_at 10)
-  infra1000=$(per_call 3 infra_at 1000)
+  infra10=$(per_call 3 apply_at 10 infra)
+  infra1000=$(per_call 3 apply_at 1000 infra)
 fi
 
-# the library inside apply: a phase script making 50 updates and 50 reads.
+# the library inside apply: a phase script making 200 updates and 200 reads
+# of 50 keys.
 mkdir -p "$work/lib" && cp -r "$work/h10/state" "$work/lib/state"
 cat > "$work/lib/deploy.hcl" <<'HCL'
 workflow "lib" {}
