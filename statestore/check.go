@@ -345,7 +345,17 @@ func (c *checker) vmStatus(loc []string, v any) {
 }
 
 func (c *checker) run(loc []string, v any) {
-	c.object(loc, v, []string{"run_id", "kind", "started_at", "outcome", "phases"}, map[string]field{
+	c.object(loc, v, []string{"run_id", "kind", "started_at", "outcome", "phases"}, runFields(), true)
+}
+
+func (c *checker) phase(loc []string, v any) {
+	c.object(loc, v, []string{"status"}, phaseFields(), true)
+}
+
+// runFields and phaseFields are built once, not at every run and phase
+// of every load (a map of closures each).
+var runFields = sync.OnceValue(func() map[string]field {
+	return map[string]field{
 		"run_id":           runID,
 		"kind":             oneOf(KindApply, KindDestroy, KindMigrated, KindManual),
 		"started_at":       timestamp,
@@ -377,11 +387,18 @@ func (c *checker) run(loc []string, v any) {
 		"error": nullOr("object", func(c *checker, loc []string, v any) {
 			c.object(loc, v, []string{"message"}, map[string]field{"phase": aString, "message": aString, "log_tail": aString}, true)
 		}),
-	}, true)
-}
+	}
+})
 
-func (c *checker) phase(loc []string, v any) {
-	c.object(loc, v, []string{"status"}, map[string]field{
+var phaseFields = sync.OnceValue(func() map[string]field {
+	attempt := map[string]field{
+		"attempt":          atLeast("integer", 1),
+		"started_at":       timestamp,
+		"duration_seconds": duration,
+		"exit_code":        integer,
+		"log":              aString,
+	}
+	return map[string]field{
 		"status":                oneOf(StatusPending, StatusRunning, StatusCompleted, StatusReused, StatusFailed, StatusInterrupted, StatusSkipped),
 		"reason":                aString,
 		"reused_from":           aString,
@@ -399,17 +416,11 @@ func (c *checker) phase(loc []string, v any) {
 		"pgid":                  atLeast("integer", 1),
 		"attempts": func(c *checker, loc []string, v any) {
 			c.list(loc, v, 0, func(c *checker, loc []string, v any) {
-				c.object(loc, v, []string{"attempt", "exit_code", "log"}, map[string]field{
-					"attempt":          atLeast("integer", 1),
-					"started_at":       timestamp,
-					"duration_seconds": duration,
-					"exit_code":        integer,
-					"log":              aString,
-				}, true)
+				c.object(loc, v, []string{"attempt", "exit_code", "log"}, attempt, true)
 			})
 		},
-	}, true)
-}
+	}
+})
 
 // jsonTypeOf names a decoded value's JSON type as a validator does.
 func jsonTypeOf(v any) string {
