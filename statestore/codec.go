@@ -220,6 +220,17 @@ func keyLen(k string) int {
 	return len(b)
 }
 
+// tooLong is a key's length as written when that is over MaxKeyLen. A key
+// whose every byte could be written as a 6-byte escape and still fit is
+// not encoded to find out: every key of every value, at every save.
+func tooLong(k string) (int, bool) {
+	if 6*len(k)+2 <= MaxKeyLen {
+		return 0, false
+	}
+	n := keyLen(k)
+	return n, n > MaxKeyLen
+}
+
 // checkKeys refuses a key no YAML reader would take back, anywhere in the
 // values a state holds.
 func (st *State) checkKeys() error {
@@ -250,24 +261,33 @@ func (st *State) checkKeys() error {
 }
 
 func checkKeys(what string, v any) error {
+	if path, k, n := longKey(v); n > 0 {
+		return fmt.Errorf("%s%s: a key of %d bytes as written (%.20q...) is longer than YAML readers take (%d): nothing was written", what, path, n, k, MaxKeyLen)
+	}
+	return nil
+}
+
+// longKey finds a key in v too long as written: the path below v of the
+// value holding it (only then built), the key and its length.
+func longKey(v any) (path, key string, n int) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
-			if n := keyLen(k); n > MaxKeyLen {
-				return fmt.Errorf("%s: a key of %d bytes as written (%.20q...) is longer than YAML readers take (%d): nothing was written", what, n, k, MaxKeyLen)
+			if n, long := tooLong(k); long {
+				return "", k, n
 			}
-			if err := checkKeys(what+"."+k, e); err != nil {
-				return err
+			if p, key, n := longKey(e); n > 0 {
+				return "." + k + p, key, n
 			}
 		}
 	case []any:
 		for i, e := range t {
-			if err := checkKeys(fmt.Sprintf("%s[%d]", what, i), e); err != nil {
-				return err
+			if p, key, n := longKey(e); n > 0 {
+				return fmt.Sprintf("[%d]", i) + p, key, n
 			}
 		}
 	}
-	return nil
+	return "", "", 0
 }
 
 // ValidText replaces what is not UTF-8 in captured process output (a log

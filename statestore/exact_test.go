@@ -146,4 +146,14 @@ func TestKeysRoundTripOrAreRefused(t *testing.T) {
 	if _, err := Encode(st); err == nil || !strings.Contains(err.Error(), "runtime.keys.ok: a key of 1001 bytes as written") {
 		t.Fatalf("a key too long: err = %v", err)
 	}
+	// Escapes count: a control byte is written as 6 bytes, so 166 of them
+	// fit (998 bytes with the quotes) and 167 do not (1004), in a list too.
+	st.Runtime["keys"] = []any{map[string]any{strings.Repeat("\x01", 166): 1}}
+	if _, err := Encode(st); err != nil {
+		t.Fatalf("a key of 998 bytes as written: %v", err)
+	}
+	st.Runtime["keys"] = []any{"x", map[string]any{strings.Repeat("\x01", 167): 1}}
+	if _, err := Encode(st); err == nil || !strings.Contains(err.Error(), "runtime.keys[1]: a key of 1004 bytes as written") {
+		t.Fatalf("a key of 1004 bytes as written: err = %v", err)
+	}
 }

@@ -25,7 +25,7 @@ func SplitKey(key string) ([]string, error) {
 		if p == "<<" {
 			return nil, fmt.Errorf("key %q: << is YAML's merge key and cannot name a value", key)
 		}
-		if n := keyLen(p); n > MaxKeyLen {
+		if n, long := tooLong(p); long {
 			return nil, fmt.Errorf("key %.40q...: a segment of %d bytes as written is longer than YAML readers take (%d)", key, n, MaxKeyLen)
 		}
 	}
